@@ -1,0 +1,56 @@
+"""`AlbertClassifier`: sequence classification or regression on the pooled output."""
+
+import keras
+
+from albert_tf.tasks.task import AlbertTask
+
+PROBLEM_TYPES = ("classification", "regression")
+
+
+@keras.saving.register_keras_serializable(package="albert_tf")
+class AlbertClassifier(AlbertTask):
+    """Dropout + dense on the pooled output, as the original `run_classifier`.
+
+    Inputs: the backbone's dict of int32 [B, T].
+    Outputs: float32 [B, num_classes] logits (classification) or values
+        (regression; `num_classes` is then the number of targets, usually 1).
+
+    Args:
+        backbone: an `AlbertBackbone`.
+        num_classes: number of labels (or regression targets).
+        problem_type: "classification" or "regression".
+        dropout: dropout on the pooled output (0.1 in the original).
+
+    Example:
+    >>> model = AlbertClassifier(AlbertBackbone.from_preset("albert_tiny"), num_classes=3)
+    >>> model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    """
+
+    _config_keys = ("num_classes", "problem_type", "dropout")
+
+    def __init__(self, backbone, num_classes=2, problem_type="classification", dropout=0.1, **kwargs):
+        if problem_type not in PROBLEM_TYPES:
+            raise ValueError(f"Unknown problem_type {problem_type!r}; expected one of {PROBLEM_TYPES}")
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+        # === Layers ===
+        dropout_layer = keras.layers.Dropout(dropout, name="output_dropout")
+        output_dense = keras.layers.Dense(
+            num_classes,
+            kernel_initializer=keras.initializers.TruncatedNormal(
+                stddev=backbone.config.initializer_range
+            ),
+            dtype="float32",
+            name="logits" if problem_type == "classification" else "predictions",
+        )
+        # === Functional graph ===
+        inputs = dict(backbone.input)
+        pooled = backbone(inputs)["pooled_output"]
+        outputs = output_dense(dropout_layer(pooled))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.backbone = backbone
+        self.output_dense = output_dense
+        self.num_classes = num_classes
+        self.problem_type = problem_type
+        self.dropout = dropout

@@ -1,0 +1,43 @@
+"""`AlbertTokenClassifier`: one label per token (NER, POS tagging)."""
+
+import keras
+
+from albert_tf.tasks.task import AlbertTask
+
+
+@keras.saving.register_keras_serializable(package="albert_tf")
+class AlbertTokenClassifier(AlbertTask):
+    """Dropout + dense on every position of the sequence output.
+
+    Inputs: the backbone's dict of int32 [B, T].
+    Outputs: float32 logits [B, T, num_classes].
+
+    Example:
+    >>> model = AlbertTokenClassifier(AlbertBackbone.from_preset("albert_tiny"), num_classes=9)
+    """
+
+    _config_keys = ("num_classes", "dropout")
+
+    def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
+        if not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+        # === Layers ===
+        dropout_layer = keras.layers.Dropout(dropout, name="output_dropout")
+        output_dense = keras.layers.Dense(
+            num_classes,
+            kernel_initializer=keras.initializers.TruncatedNormal(
+                stddev=backbone.config.initializer_range
+            ),
+            dtype="float32",
+            name="logits",
+        )
+        # === Functional graph ===
+        inputs = dict(backbone.input)
+        sequence = backbone(inputs)["sequence_output"]
+        outputs = output_dense(dropout_layer(sequence))
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # === Config ===
+        self.backbone = backbone
+        self.output_dense = output_dense
+        self.num_classes = num_classes
+        self.dropout = dropout
