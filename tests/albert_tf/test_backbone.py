@@ -1,0 +1,92 @@
+import keras
+import numpy as np
+import tensorflow as tf
+
+from albert_tf import AlbertBackbone, AlbertConfig, PRESETS
+from tests.conftest import random_batch
+
+
+def test_outputs_have_documented_shapes_for_every_layer_application():
+    config = PRESETS["albert_tiny_grouped"]
+    backbone = AlbertBackbone(config)
+    out = backbone(random_batch(config, batch_size=2, seq_length=7))
+    assert tuple(out["sequence_output"].shape) == (2, 7, config.hidden_size)
+    assert tuple(out["pooled_output"].shape) == (2, config.hidden_size)
+    assert len(out["encoder_outputs"]) == config.num_hidden_layers
+    np.testing.assert_array_equal(out["encoder_outputs"][-1], out["sequence_output"])
+
+
+def test_groups_hold_the_only_transformer_weights():
+    config = PRESETS["albert_tiny_grouped"]  # 4 layers, 2 groups x 2 inner
+    backbone = AlbertBackbone(config)
+    names = sorted({w.path.split("/")[0] for w in backbone.weights})
+    assert names == [
+        "embedding_projection", "embeddings",
+        "group_0_inner_0", "group_0_inner_1", "group_1_inner_0", "group_1_inner_1",
+        "pooler",
+    ]
+    # Sharing: the same parameter count as one layer per (group, inner) slot,
+    # whatever the number of layer applications.
+    deeper = AlbertBackbone(config.replace(num_hidden_layers=8))
+    assert deeper.count_params() == backbone.count_params()
+
+
+def test_group_rule_runs_groups_in_original_order():
+    # With 2 groups of 1 layer and 4 applications, layers 0,1 use group 0 and
+    # 2,3 group 1: zeroing group 1's FFN output changes only the last two.
+    config = PRESETS["albert_tiny"].replace(num_hidden_groups=2)
+    backbone = AlbertBackbone(config)
+    batch = random_batch(config)
+    before = backbone(batch)["encoder_outputs"]
+    group_1 = backbone.groups[1][0]
+    group_1.ffn_output.kernel.assign(group_1.ffn_output.kernel * 3.0)
+    after = backbone(batch)["encoder_outputs"]
+    for layer in (0, 1):
+        np.testing.assert_array_equal(before[layer], after[layer])
+    for layer in (2, 3):
+        assert np.abs(np.array(before[layer]) - np.array(after[layer])).max() > 1e-3
+
+
+def test_embedding_projection_follows_original_rule_and_option():
+    config = PRESETS["albert_tiny_unfactorized"]
+    assert AlbertBackbone(config).embedding_projection is None
+    projected = AlbertBackbone(config.replace(always_project_embeddings=True))
+    assert projected.embedding_projection is not None
+    assert AlbertBackbone(PRESETS["albert_tiny"]).embedding_projection is not None
+
+
+def test_gelu_is_the_tanh_form():
+    layer = AlbertBackbone(PRESETS["albert_tiny"]).groups[0][0]
+    x = np.linspace(-4, 4, 101).astype("float32")
+    expected = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+    np.testing.assert_allclose(layer.ffn.activation(x), expected, atol=1e-6)
+
+
+def test_variable_sequence_length_and_tf_data_predict():
+    config = PRESETS["albert_tiny"]
+    backbone = AlbertBackbone(config)
+    for length in (4, 17):
+        out = backbone(random_batch(config, seq_length=length))
+        assert out["sequence_output"].shape[1] == length
+    dataset = tf.data.Dataset.from_tensor_slices(random_batch(config, batch_size=4)).batch(2)
+    predicted = backbone.predict(dataset, verbose=0)
+    assert predicted["pooled_output"].shape == (4, config.hidden_size)
+
+
+def test_serialization_round_trip(tmp_path):
+    config = PRESETS["albert_tiny_grouped"]
+    backbone = AlbertBackbone(config, name="my_albert")
+    batch = random_batch(config)
+    path = tmp_path / "backbone.keras"
+    backbone.save(path)
+    restored = keras.models.load_model(path)
+    assert isinstance(restored, AlbertBackbone)
+    assert restored.config == config and restored.name == "my_albert"
+    for key in ("sequence_output", "pooled_output"):
+        np.testing.assert_array_equal(backbone(batch)[key], restored(batch)[key])
+    assert AlbertBackbone.from_config(backbone.get_config()).config == config
+
+
+def test_dict_config_is_accepted():
+    backbone = AlbertBackbone(PRESETS["albert_tiny"].to_dict())
+    assert isinstance(backbone.config, AlbertConfig)
