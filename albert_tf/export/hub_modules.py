@@ -158,3 +158,120 @@ def export_encoder_module(model, directory, tokenizer=None):
         tf.saved_model.save(root, str(staging), signatures={"serving_default": serve})
         check_serving_ops(staging)
     return directory
+
+
+def _pack(segments, seq_length, cls_id, sep_id, pad_id):
+    """Round-robin truncation and packing to a (tensor) `seq_length`.
+
+    `AlbertPacker` takes a Python int; TF Hub's `bert_pack_inputs` takes
+    `seq_length` as an int32 scalar at call time, so this reuses the
+    packer's truncation and assembly functions with a tensor budget and
+    pads the dynamic result up to `seq_length`.
+    """
+    from albert_tf.text.packer import assemble, trimmed_lengths
+
+    segments = [tf.cast(s, tf.int32).with_row_splits_dtype(tf.int64) for s in segments]
+    seq_length = tf.cast(seq_length, tf.int32)
+    check = tf.debugging.assert_greater_equal(
+        seq_length, len(segments) + 2,
+        message=f"seq_length too small for {len(segments)} segment(s) and the special tokens",
+    )
+    with tf.control_dependencies([check]):
+        budget = seq_length - 1 - len(segments)
+    lengths = [tf.cast(s.row_lengths(), tf.int32) for s in segments]
+    keep = trimmed_lengths(lengths, budget, "round_robin")
+    trimmed = [
+        tf.ragged.boolean_mask(s, tf.ragged.range(s.row_lengths()) < tf.cast(k, tf.int64)[:, None])
+        for s, k in zip(segments, keep)
+    ]
+    ids, type_ids, mask = assemble(trimmed, cls_id, sep_id, pad_id, None, dynamic_padding=True)
+    pad = [[0, 0], [0, seq_length - tf.shape(ids)[1]]]
+    return {
+        "input_word_ids": tf.pad(ids, pad, constant_values=pad_id),
+        "input_mask": tf.pad(mask, pad),
+        "input_type_ids": tf.pad(type_ids, pad),
+    }
+
+
+def export_preprocess_module(tokenizer, directory, seq_length=128):
+    """Writes ALBERT preprocessing as a TF Hub-style preprocess SavedModel.
+
+    - `obj(strings [B])` -> dict int32 [B, seq_length] `input_word_ids`,
+      `input_mask`, `input_type_ids` (one segment, padded to seq_length).
+    - `obj.tokenize(strings [B])` -> int32 RaggedTensor [B, (tokens)].
+    - `obj.tokenize.get_special_tokens_dict()` -> int32 scalars
+      `vocab_size`, `start_of_sequence_id`, `end_of_segment_id`,
+      `padding_id`, `mask_id`, `unk_id`.
+    - `obj.bert_pack_inputs([ragged, ...], seq_length=...)`: 1 or 2 ragged
+      [B, (tokens)] -> the three int32 [B, seq_length] tensors, round-robin
+      truncation.
+
+    Args:
+        tokenizer: an `albert_tf.text.AlbertTokenizer`.
+        directory: target directory; must not exist (written atomically).
+        seq_length: packed length of the root call and the default of
+            `bert_pack_inputs`.
+
+    Returns:
+        The directory as a `pathlib.Path`.
+
+    Example:
+    >>> export_preprocess_module(AlbertTokenizer(), "albert_preprocess")
+    >>> preprocess = tf.saved_model.load("albert_preprocess")
+    >>> preprocess(tf.constant(["hello world"]))["input_word_ids"].shape
+    TensorShape([1, 128])
+    """
+    proto = _tokenizer_proto(tokenizer)
+    if not isinstance(seq_length, int) or isinstance(seq_length, bool) or seq_length < 3:
+        raise ValueError(f"seq_length must be an int >= 3, got {seq_length!r}")
+    directory = pathlib.Path(directory)
+    ids = (tokenizer.cls_id, tokenizer.sep_id, tokenizer.pad_id)
+    strings_spec = tf.TensorSpec([None], tf.string, name="strings")
+    special = {
+        "vocab_size": tokenizer.vocab_size,
+        "start_of_sequence_id": tokenizer.cls_id,
+        "end_of_segment_id": tokenizer.sep_id,
+        "padding_id": tokenizer.pad_id,
+        "mask_id": tokenizer.mask_id,
+        "unk_id": tokenizer.unk_id,
+    }
+
+    def tokenize(strings):
+        return tokenizer.tokenize(strings)
+
+    def pack(inputs, seq_length=seq_length):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) not in (1, 2):
+            raise ValueError("bert_pack_inputs expects a list of 1 or 2 ragged id tensors")
+        return _pack(list(inputs), seq_length, *ids)
+
+    root = _Trackable()
+    root.tokenizer = tokenizer
+    root.tokenize = _Trackable()
+    root.tokenize.__call__ = tf.function(tokenize, input_signature=[strings_spec])
+    root.tokenize.get_special_tokens_dict = tf.function(
+        lambda: {k: tf.constant(v, tf.int32) for k, v in special.items()}, input_signature=[]
+    )
+    root.bert_pack_inputs = _Trackable()
+    root.bert_pack_inputs.__call__ = tf.function(pack)
+    ragged = tf.RaggedTensorSpec([None, None], tf.int32, ragged_rank=1, row_splits_dtype=tf.int64)
+    for num_segments in (1, 2):
+        root.bert_pack_inputs.__call__.get_concrete_function(
+            [ragged] * num_segments, seq_length=tf.TensorSpec([], tf.int32, name="seq_length")
+        )
+    root.__call__ = tf.function(
+        lambda strings: _pack([tokenizer.tokenize(strings)], seq_length, *ids),
+        input_signature=[strings_spec],
+    )
+
+    with tempfile.TemporaryDirectory() as sources, atomic_directory(directory) as staging:
+        spiece = pathlib.Path(sources) / SPIECE_ASSET
+        spiece.write_bytes(proto)
+        root.sp_model_file = tf.saved_model.Asset(str(spiece))
+        root.do_lower_case = tf.Variable(
+            bool(getattr(tokenizer, "do_lower_case", True)), trainable=False, name="do_lower_case"
+        )
+        tf.saved_model.save(
+            root, str(staging), signatures={"serving_default": root.__call__.get_concrete_function()}
+        )
+        check_serving_ops(staging)
+    return directory
