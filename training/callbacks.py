@@ -1,0 +1,168 @@
+"""Keras callbacks shared by pretraining and fine-tuning.
+
+- `CheckpointEveryNSteps`: saves a `tf.train.CheckpointManager` every N
+  optimizer updates and at the end (TensorFlow writes each checkpoint under
+  temporary names and updates the `checkpoint` index last, so a kill never
+  leaves a half-written latest checkpoint).
+- `MetricsLogger`: at each epoch end writes the logs as TensorBoard
+  scalars and as one JSON line (metrics.jsonl), both keyed by the global
+  optimizer step, so curves continue across resumed runs.
+- `save_curves`: loss / accuracy curves from metrics.jsonl as a PNG.
+
+With `model.fit(..., steps_per_epoch=k)` an "epoch" is a logging interval
+of k steps, and Keras' epoch-end logs are averages over that interval.
+"""
+
+import json
+import os
+import pathlib
+import tempfile
+
+import keras
+
+
+def optimizer_step(optimizer):
+    """Number of optimizer updates so far (micro-batches // accumulation steps)."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
+    return int(keras.ops.convert_to_numpy(inner.iterations))
+
+
+class CheckpointEveryNSteps(keras.callbacks.Callback):
+    """Saves `manager` every `every_n_steps` optimizer updates and when training ends.
+
+    Args:
+        manager: a `tf.train.CheckpointManager` over the model and optimizer.
+        optimizer: the optimizer whose update count numbers checkpoints.
+        every_n_steps: interval N; a killed run loses at most N updates.
+
+    Example:
+    >>> checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+    >>> manager = tf.train.CheckpointManager(checkpoint, "run/checkpoints", max_to_keep=3)
+    >>> model.fit(ds, callbacks=[CheckpointEveryNSteps(manager, model.optimizer, 100)])
+    """
+
+    def __init__(self, manager, optimizer, every_n_steps):
+        super().__init__()
+        if every_n_steps < 1:
+            raise ValueError(f"every_n_steps must be >= 1, got {every_n_steps!r}")
+        self.manager = manager
+        self.optimizer = optimizer
+        self.every_n_steps = int(every_n_steps)
+        self._last_saved = 0
+
+    def on_train_begin(self, logs=None):
+        latest = self.manager.latest_checkpoint
+        saved = int(latest.rsplit("-", 1)[-1]) if latest else 0
+        self._last_saved = max(saved, optimizer_step(self.optimizer))
+
+    def _maybe_save(self, force=False):
+        step = optimizer_step(self.optimizer)
+        if step > self._last_saved and (force or step - self._last_saved >= self.every_n_steps):
+            self.manager.save(checkpoint_number=step)
+            self._last_saved = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._maybe_save()
+
+    def on_train_end(self, logs=None):
+        self._maybe_save(force=True)
+
+
+def _scalar_metadata():
+    # tf.summary.scalar lives in the tensorboard package, which TensorFlow
+    # does not install; tf.summary.write with the scalars plugin's metadata
+    # writes the same event TensorBoard reads.
+    from tensorflow.core.framework import summary_pb2
+
+    metadata = summary_pb2.SummaryMetadata(data_class=summary_pb2.DATA_CLASS_SCALAR)
+    metadata.plugin_data.plugin_name = "scalars"
+    return metadata
+
+
+class MetricsLogger(keras.callbacks.Callback):
+    """Logs epoch-end metrics to TensorBoard and `metrics.jsonl` by global step.
+
+    Args:
+        log_dir: directory for the TensorBoard event files and metrics.jsonl.
+        optimizer: gives the global step.
+        rename: optional {keras log name: reported name}.
+    """
+
+    def __init__(self, log_dir, optimizer, rename=None):
+        super().__init__()
+        import tensorflow as tf
+
+        self.log_dir = pathlib.Path(log_dir)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.optimizer = optimizer
+        self.rename = dict(rename or {})
+        self._writer = tf.summary.create_file_writer(str(self.log_dir / "train"))
+        self.last = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+
+        step = optimizer_step(self.optimizer)
+        record = {"step": step}
+        for key, value in (logs or {}).items():
+            record[self.rename.get(key, key)] = float(value)
+        with self._writer.as_default():
+            for key, value in record.items():
+                if key != "step":
+                    tf.summary.write(key, tf.constant(value, tf.float32), step=step,
+                                     metadata=_scalar_metadata())
+        self._writer.flush()
+        with open(self.log_dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+        self.last = record
+
+    def on_train_end(self, logs=None):
+        self._writer.close()
+
+
+def read_metrics(path):
+    """Reads metrics.jsonl; a later record for the same step replaces an earlier one
+    (a resumed run repeats the steps after its last checkpoint)."""
+    by_step = {}
+    path = pathlib.Path(path)
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                record = json.loads(line)
+                by_step[record["step"]] = record
+    return [by_step[s] for s in sorted(by_step)]
+
+
+def save_curves(records, path, panels):
+    """Plots metric curves against the step and writes a PNG atomically.
+
+    Args:
+        records: list of dicts with "step" (from `read_metrics`).
+        path: output PNG path.
+        panels: {panel title: [metric names]}, e.g.
+            {"loss": ["loss", "mlm_loss"], "accuracy": ["mlm_accuracy"]}.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+    for ax, (title, names) in zip(axes[0], panels.items()):
+        for name in names:
+            points = [(r["step"], r[name]) for r in records if name in r]
+            if points:
+                ax.plot(*zip(*points), label=name)
+        ax.set_title(title)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,354 @@
+"""ALBERT pretraining (masked LM + sentence order) with `model.fit`.
+
+`albert-tf pretrain --config FILE` and `run_pretraining(config)` train an
+`albert_tf.AlbertPretrainer` from an experiment config (YAML / JSON / dict,
+merged over `DEFAULTS`):
+
+- loss = MLM sparse cross-entropy averaged over the real predictions
+  (weighted by masked_lm_weights) + SOP cross-entropy, in float32 (the
+  heads emit float32 logits under mixed precision too);
+- metrics: MLM accuracy (weighted) and SOP accuracy;
+- XLA-compiled steps (`train.jit_compile`), `train.steps_per_execution`,
+  precision policy (`precision`), gradient accumulation
+  (`train.gradient_accumulation_steps`, inside the optimizer), a
+  `tf.distribute` strategy by name (`strategy`);
+- checkpoints every `train.checkpoint_every` updates
+  (`tf.train.CheckpointManager`); rerunning the same command after a crash
+  or kill restores model, optimizer, step and data position (the input
+  pipeline is deterministic and skips the batches already consumed);
+- TensorBoard logs and metrics.jsonl under `output_dir/logs`, a progress
+  bar, `curves.png`, the final model (`output_dir/model`, see
+  `albert_tf.saving`) and `final_metrics.json`.
+
+After training, the model is evaluated on held-out data (eval shards or
+the held-out documents) and compared with the unigram baseline: the
+accuracy of always predicting the most frequent masked token of the
+training data.
+
+Example:
+>>> metrics = run_pretraining("configs/pretrain_tiny.yaml")
+>>> metrics["eval_mlm_accuracy"], metrics["mlm_unigram_baseline"]
+"""
+
+import collections
+import json
+import pathlib
+import time
+
+DEFAULTS = {
+    "model": {
+        # A preset name; `config` (a dict of AlbertConfig fields) overrides it.
+        "preset": "albert_tiny",
+        "config": None,
+    },
+    "data": {
+        # Either ready TFRecords (globs) ...
+        "tfrecords": None,
+        "eval_tfrecords": None,
+        # ... or raw text files (paths, globs, resource:NAME), converted to
+        # TFRecords under output_dir/data ("tfrecord") or read on the fly.
+        "text_files": None,
+        "mode": "tfrecord",
+        "spm_model": None,
+        "seq_length": 128,
+        "max_predictions_per_seq": 20,
+        "masked_lm_prob": 0.15,
+        "max_ngram": 3,
+        "short_seq_prob": 0.1,
+        "dupe_factor": 1,
+        "holdout_every": 0,
+        "num_workers": 1,
+        "seed": 12345,
+    },
+    "optimizer": {
+        "name": "lamb",
+        "learning_rate": 0.00176,
+        "weight_decay": 0.01,
+        "clipnorm": 1.0,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-6,
+    },
+    "schedule": {
+        "warmup_steps": 0,
+        "end_learning_rate": 0.0,
+        "power": 1.0,
+    },
+    "train": {
+        "steps": 1000,
+        "batch_size": 32,
+        "gradient_accumulation_steps": 1,
+        "log_every": 50,
+        "checkpoint_every": 100,
+        "keep_checkpoints": 3,
+        "eval_steps": 20,
+        "jit_compile": True,
+        "steps_per_execution": 1,
+        "seed": 0,
+        "verbose": 1,
+    },
+    "strategy": "one_device",
+    "tpu_address": "",
+    "precision": "float32",
+    "output_dir": "runs/pretrain",
+}
+
+# Keras log names -> reported names.
+RENAME = {
+    "mlm_logits_loss": "mlm_loss",
+    "sop_logits_loss": "sop_loss",
+    "mlm_logits_accuracy": "mlm_accuracy",
+    "sop_logits_accuracy": "sop_accuracy",
+}
+CURVE_PANELS = {
+    "loss": ["loss", "mlm_loss", "sop_loss"],
+    "accuracy": ["mlm_accuracy", "sop_accuracy"],
+}
+
+
+def _check(cfg):
+    train = cfg["train"]
+    for key in ("steps", "batch_size", "gradient_accumulation_steps", "log_every",
+                "checkpoint_every", "keep_checkpoints", "steps_per_execution"):
+        if not isinstance(train[key], int) or train[key] < 1:
+            raise ValueError(f"train.{key} must be a positive int, got {train[key]!r}")
+    if train["steps"] % train["log_every"] or train["checkpoint_every"] % train["log_every"]:
+        raise ValueError(
+            f"train.steps={train['steps']} and train.checkpoint_every="
+            f"{train['checkpoint_every']} must be multiples of train.log_every={train['log_every']}"
+        )
+    data = cfg["data"]
+    if not data["tfrecords"] and not data["text_files"]:
+        raise ValueError("Config needs data.tfrecords (TFRecord globs) or data.text_files (raw text)")
+    if data["mode"] not in ("tfrecord", "on_the_fly"):
+        raise ValueError(f"data.mode must be 'tfrecord' or 'on_the_fly', got {data['mode']!r}")
+
+
+def albert_config_from(cfg):
+    """The `AlbertConfig` of an experiment config's `model` section."""
+    from albert_tf import AlbertConfig
+
+    config = AlbertConfig.from_preset(cfg["model"]["preset"])
+    if cfg["model"]["config"]:
+        config = config.replace(**cfg["model"]["config"])
+    return config
+
+
+def _datasets(cfg, output_dir, skip_batches):
+    """Returns (train_ds, eval_ds or None, eval_name) for the data section."""
+    from training import pretraining_data as pd
+
+    data, train = cfg["data"], cfg["train"]
+    common = dict(
+        batch_size=train["batch_size"], seq_length=data["seq_length"],
+        max_predictions_per_seq=data["max_predictions_per_seq"],
+    )
+    if data["tfrecords"] or data["mode"] == "tfrecord":
+        if data["tfrecords"]:
+            train_files, eval_files = data["tfrecords"], data["eval_tfrecords"]
+        else:
+            data_dir = output_dir / "data"
+            if not (data_dir / pd.METADATA_FILE).is_file():
+                pd.create_pretraining_data(
+                    data["text_files"], data_dir, spm_model=data["spm_model"],
+                    max_seq_length=data["seq_length"],
+                    max_predictions_per_seq=data["max_predictions_per_seq"],
+                    masked_lm_prob=data["masked_lm_prob"], max_ngram=data["max_ngram"],
+                    short_seq_prob=data["short_seq_prob"], dupe_factor=data["dupe_factor"],
+                    holdout_every=data["holdout_every"], seed=data["seed"],
+                    num_workers=data["num_workers"],
+                )
+            train_files = str(data_dir / "train-*.tfrecord")
+            eval_files = str(data_dir / "eval-*.tfrecord") if data["holdout_every"] else None
+        train_ds = pd.tfrecord_dataset(train_files, seed=train["seed"], skip_batches=skip_batches, **common)
+        if eval_files:
+            return train_ds, pd.tfrecord_dataset(eval_files, training=False, **common), "eval"
+        return train_ds, pd.tfrecord_dataset(train_files, seed=train["seed"] + 1, **common), "train"
+    text = dict(
+        input_files=data["text_files"], spm_model=data["spm_model"],
+        masked_lm_prob=data["masked_lm_prob"], max_ngram=data["max_ngram"],
+        short_seq_prob=data["short_seq_prob"], holdout_every=data["holdout_every"], **common,
+    )
+    train_ds = pd.text_dataset(seed=train["seed"], skip_batches=skip_batches, split="train", **text)
+    if data["holdout_every"]:
+        return train_ds, pd.text_dataset(seed=train["seed"] + 1, split="eval", **text), "eval"
+    return train_ds, pd.text_dataset(seed=train["seed"] + 1, split="train", **text), "train"
+
+
+def compile_pretrainer(model, optimizer, jit_compile=True, steps_per_execution=1):
+    """Compiles an `AlbertPretrainer` with the ALBERT losses and metrics.
+
+    The MLM loss is a mean over real predictions (Keras reduction
+    "mean_with_sample_weight" with masked_lm_weights as sample weights);
+    the SOP loss a mean over the batch. Feed (x, y, sample_weight) as made
+    by `training.pretraining_data`.
+    """
+    import keras
+
+    model.compile(
+        optimizer=optimizer,
+        loss={
+            "mlm_logits": keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"
+            ),
+            "sop_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        },
+        weighted_metrics={"mlm_logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]},
+        metrics={"sop_logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]},
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+    )
+    return model
+
+
+def build_pretrainer(cfg):
+    """Builds and compiles the pretrainer and optimizer (call inside the strategy scope)."""
+    import keras
+
+    from albert_tf import AlbertBackbone, AlbertPretrainer
+    from training.optimization import create_optimizer
+
+    config = albert_config_from(cfg)
+    if cfg["data"]["seq_length"] > config.max_position_embeddings:
+        raise ValueError(
+            f"data.seq_length={cfg['data']['seq_length']} exceeds the model's "
+            f"max_position_embeddings={config.max_position_embeddings}"
+        )
+    precision = cfg["precision"]
+    backbone = AlbertBackbone(config, dtype=None if precision == "float32" else precision)
+    model = AlbertPretrainer(backbone)
+    opt, sched, train = cfg["optimizer"], cfg["schedule"], cfg["train"]
+    optimizer = create_optimizer(
+        opt["name"], opt["learning_rate"], num_train_steps=train["steps"],
+        num_warmup_steps=sched["warmup_steps"], weight_decay=opt["weight_decay"],
+        clipnorm=opt["clipnorm"], beta_1=opt["beta_1"], beta_2=opt["beta_2"],
+        epsilon=opt["epsilon"], end_learning_rate=sched["end_learning_rate"],
+        power=sched["power"], gradient_accumulation_steps=train["gradient_accumulation_steps"],
+    )
+    if precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    compile_pretrainer(model, optimizer, train["jit_compile"], train["steps_per_execution"])
+    # Optimizer slots must exist before a checkpoint restore fills them.
+    optimizer.build(model.trainable_variables)
+    return model, optimizer
+
+
+def unigram_baseline(train_ds, eval_ds, steps):
+    """Accuracy of always predicting the training data's most frequent masked token.
+
+    Counts weighted masked_lm_ids over `steps` batches of each dataset.
+    Returns (baseline accuracy on eval_ds, the token id).
+    """
+    def counts(ds):
+        counter = collections.Counter()
+        for _, y, w in ds.take(steps):
+            ids = y["mlm_logits"].numpy().ravel()
+            weights = w["mlm_logits"].numpy().ravel()
+            counter.update(ids[weights > 0].tolist())
+        return counter
+
+    train_counts, eval_counts = counts(train_ds), counts(eval_ds)
+    token = train_counts.most_common(1)[0][0]
+    total = sum(eval_counts.values())
+    return (eval_counts[token] / total if total else 0.0), int(token)
+
+
+def run_pretraining(config):
+    """Runs (or resumes) a pretraining experiment; returns the final metrics.
+
+    Args:
+        config: a dict or the path of a YAML / JSON file, merged over
+            `DEFAULTS` (unknown keys raise).
+
+    Returns:
+        dict with `step`, the last logging interval's training `loss`,
+        `mlm_loss`, `sop_loss`, `mlm_accuracy`, `sop_accuracy`, the held-out
+        `eval_*` metrics, `mlm_unigram_baseline`, `eval_on` ("eval" or
+        "train" when no held-out data), `resumed_from_step`,
+        `train_seconds` and the output paths.
+    """
+    import keras
+    import tensorflow as tf
+
+    from albert_tf import saving
+    from training.callbacks import (
+        CheckpointEveryNSteps, MetricsLogger, optimizer_step, read_metrics, save_curves,
+    )
+    from training.distribute import get_strategy
+    from training.experiment import check_precision, load_config, save_config
+
+    cfg = load_config(config, DEFAULTS)
+    _check(cfg)
+    check_precision(cfg["precision"])
+    train = cfg["train"]
+    output_dir = pathlib.Path(cfg["output_dir"])
+    output_dir.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, output_dir / "config.yaml")
+    keras.utils.set_random_seed(train["seed"])
+
+    strategy = get_strategy(cfg["strategy"], cfg["tpu_address"])
+    with strategy.scope():
+        model, optimizer = build_pretrainer(cfg)
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    manager = tf.train.CheckpointManager(
+        checkpoint, str(output_dir / "checkpoints"), max_to_keep=train["keep_checkpoints"]
+    )
+    resumed_from = 0
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        resumed_from = optimizer_step(optimizer)
+        print(f"Resumed from {manager.latest_checkpoint} at step {resumed_from}", flush=True)
+
+    accumulation = train["gradient_accumulation_steps"]
+    train_ds, eval_ds, eval_on = _datasets(cfg, output_dir, skip_batches=resumed_from * accumulation)
+    logger = MetricsLogger(output_dir / "logs", optimizer, rename=RENAME)
+    start = time.perf_counter()
+    if resumed_from < train["steps"]:
+        model.fit(
+            train_ds,
+            epochs=train["steps"] // train["log_every"],
+            initial_epoch=resumed_from // train["log_every"],
+            steps_per_epoch=train["log_every"] * accumulation,
+            callbacks=[CheckpointEveryNSteps(manager, optimizer, train["checkpoint_every"]), logger],
+            verbose=train["verbose"],
+        )
+    train_seconds = time.perf_counter() - start
+
+    records = read_metrics(output_dir / "logs" / "metrics.jsonl")
+    metrics = {"step": optimizer_step(optimizer), "resumed_from_step": resumed_from,
+               "train_seconds": round(train_seconds, 1), "eval_on": eval_on}
+    if records:
+        metrics.update({k: v for k, v in records[-1].items() if k != "step"})
+    evaluation = model.evaluate(eval_ds, steps=train["eval_steps"], return_dict=True, verbose=0)
+    metrics.update({f"eval_{RENAME.get(k, k)}": float(v) for k, v in evaluation.items()})
+    baseline, token = unigram_baseline(train_ds, eval_ds, train["eval_steps"])
+    metrics["mlm_unigram_baseline"] = baseline
+    metrics["mlm_unigram_token"] = token
+
+    if records:
+        metrics["curves"] = str(save_curves(records, output_dir / "curves.png", CURVE_PANELS))
+    model_dir = output_dir / "model"
+    if not model_dir.exists():
+        saving.save(model, model_dir)
+    metrics["model"] = str(model_dir)
+    (output_dir / "final_metrics.json").write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
+def add_arguments(parser):
+    parser.add_argument("--config", required=True, help="experiment config (.yaml, .yml or .json)")
+    parser.add_argument("--output-dir", default=None, help="overrides output_dir")
+    parser.add_argument("--steps", type=int, default=None, help="overrides train.steps")
+
+
+def run(args):
+    from training.experiment import read_config_file
+
+    config = read_config_file(args.config)
+    if args.output_dir:
+        config["output_dir"] = args.output_dir
+    if args.steps:
+        config.setdefault("train", {})["steps"] = args.steps
+    metrics = run_pretraining(config)
+    print(json.dumps(metrics, indent=2))
+    return 0

@@ -1,0 +1,705 @@
+"""Pretraining data: text files -> masked-LM + sentence-order TFRecords, and readers.
+
+`albert-tf create-pretraining-data` and `create_pretraining_data(...)` turn
+text files (one sentence or paragraph a line, a blank line between
+documents, `.gz` allowed) into sharded TFRecords with the original
+feature names of google-research/albert:
+
+    input_ids, input_mask, segment_ids   int64 [T]
+    masked_lm_positions, masked_lm_ids   int64 [P]
+    masked_lm_weights                    float [P]
+    next_sentence_labels                 int64 [1]   (1 = segments swapped)
+
+Pipeline per input file: documents -> sentences (`split_sentences`) ->
+SentencePiece ids (`albert_tf.text.AlbertTokenizer`) -> A/B segment pairs
+from the same document, swapped with probability 0.5 (sentence order
+prediction; never a random-document fallback: a chunk holding one
+sentence is split at a word boundary inside it, or skipped) -> n-gram
+masking (`albert_tf.text.masking`) -> one shard per input file.
+
+Randomness: file i uses `numpy.random.default_rng([seed, i])` only, so the
+same seed gives byte-identical shards and `num_workers > 1` (one process
+per file) writes exactly what a serial run writes. Shards are written to a
+temporary name and renamed when complete.
+
+Readers for training: `tfrecord_dataset` (the shards above) and
+`text_dataset` (on the fly: tokenizes, pairs, packs and masks afresh each
+epoch, for users who skip TFRecords).
+"""
+
+import argparse
+import glob
+import gzip
+import json
+import multiprocessing
+import os
+import pathlib
+import re
+import tempfile
+
+import numpy as np
+
+FEATURE_NAMES = (
+    "input_ids", "input_mask", "segment_ids", "masked_lm_positions",
+    "masked_lm_ids", "masked_lm_weights", "next_sentence_labels",
+)
+METADATA_FILE = "metadata.json"
+RESOURCE_PREFIX = "resource:"
+
+# ---------------------------------------------------------------------------
+# Reading and sentence splitting
+# ---------------------------------------------------------------------------
+
+
+def resolve_path(path):
+    """Maps `resource:NAME` to the shipped file `albert_tf.resources.path(NAME)`."""
+    path = str(path)
+    if path.startswith(RESOURCE_PREFIX):
+        from albert_tf import resources
+
+        return str(resources.path(path[len(RESOURCE_PREFIX):]))
+    return path
+
+
+def expand_files(patterns):
+    """Expands a list of paths / globs / `resource:` names into sorted file paths."""
+    if isinstance(patterns, (str, os.PathLike)):
+        patterns = [patterns]
+    files = []
+    for pattern in patterns:
+        pattern = resolve_path(pattern)
+        matches = sorted(glob.glob(pattern))
+        if not matches:
+            raise FileNotFoundError(f"No input file matches {pattern!r}")
+        files.extend(matches)
+    return files
+
+
+def read_documents(path):
+    """Yields the documents of a text file as lists of non-empty lines.
+
+    A blank line ends a document; `.gz` files are read transparently.
+    """
+    opener = gzip.open if str(path).endswith(".gz") else open
+    document = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                document.append(line)
+            elif document:
+                yield document
+                document = []
+    if document:
+        yield document
+
+
+# Words whose trailing period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr st jr sr prof rev hon gen gov col capt lt sgt sen rep messrs "
+    "no vs etc co inc ltd corp dept est fig vol jan feb mar apr jun jul aug sep "
+    "sept oct nov dec u.s u.k e.g i.e a.m p.m".split()
+)
+_BOUNDARY = re.compile(r"[.!?][\"'\u2019\u201d)\]]*\s+")
+_SENTENCE_START = re.compile(r"[\"'\u2018\u201c(\[]*[A-Z0-9]")
+
+
+def split_sentences(paragraph):
+    """Splits a paragraph line into sentences with a simple deterministic rule.
+
+    A sentence ends at ".", "!" or "?" (plus closing quotes or brackets)
+    followed by whitespace and a capital letter or digit (optionally after
+    an opening quote), unless the period ends a known abbreviation
+    ("Mr.", "U.S.", "e.g.") or a single-letter initial ("J. Smith").
+
+    Example:
+    >>> split_sentences("Mr. Smith went to Washington. He spoke! Then? no.")
+    ['Mr. Smith went to Washington.', 'He spoke!', 'Then? no.']
+    """
+    sentences = []
+    start = 0
+    for match in _BOUNDARY.finditer(paragraph):
+        end = match.end()
+        if not _SENTENCE_START.match(paragraph, end):
+            continue
+        if paragraph[match.start()] == ".":
+            word = paragraph[start:match.start()].rsplit(None, 1)[-1] if paragraph[start:match.start()].strip() else ""
+            word = word.lstrip("\"'(\u201c\u2018[").lower()
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+        sentence = paragraph[start:end].strip()
+        if sentence:
+            sentences.append(sentence)
+        start = end
+    rest = paragraph[start:].strip()
+    if rest:
+        sentences.append(rest)
+    return sentences
+
+
+# ---------------------------------------------------------------------------
+# Tokenizer
+# ---------------------------------------------------------------------------
+
+
+def _albert_tokenizer(proto):
+    try:
+        from albert_tf.text import AlbertTokenizer
+    except ImportError:  # albert_tf.text is being written in parallel
+        return _InterimTokenizer(proto)
+    return AlbertTokenizer(proto)
+
+
+class _InterimTokenizer:
+    """Lowercasing SentencePiece stand-in used only until AlbertTokenizer lands."""
+
+    def __init__(self, proto):
+        import tensorflow as tf
+        import tensorflow_text as tf_text
+
+        self._tf = tf
+        self._sp = tf_text.SentencepieceTokenizer(proto, out_type=tf.int32)
+        self.pad_id, self.unk_id, self.cls_id, self.sep_id, self.mask_id = 0, 1, 2, 3, 4
+
+    def tokenize(self, texts):
+        return self._sp.tokenize(self._tf.strings.lower(texts))
+
+
+class PretrainingVocab:
+    """The tokenizer plus what masking needs: special ids and the start-piece table.
+
+    Args:
+        spm_model: path (or `resource:` name) of the SentencePiece model;
+            defaults to the shipped ALBERT 30k model.
+    """
+
+    def __init__(self, spm_model=None):
+        import sentencepiece
+
+        from albert_tf.text.masking import start_piece_table
+
+        self.spm_model = resolve_path(spm_model or f"{RESOURCE_PREFIX}albert-30k-clean.model")
+        proto = pathlib.Path(self.spm_model).read_bytes()
+        self.tokenizer = _albert_tokenizer(proto)
+        sp = sentencepiece.SentencePieceProcessor(model_proto=proto)
+        self.vocab_size = sp.get_piece_size()
+        self.start_pieces = start_piece_table([sp.id_to_piece(i) for i in range(self.vocab_size)])
+        self.pad_id = int(self.tokenizer.pad_id)
+        self.cls_id = int(self.tokenizer.cls_id)
+        self.sep_id = int(self.tokenizer.sep_id)
+        self.mask_id = int(self.tokenizer.mask_id)
+
+    @property
+    def special_ids(self):
+        return (self.pad_id, self.cls_id, self.sep_id, self.mask_id)
+
+    def masking_config(self, max_predictions_per_seq, masked_lm_prob=0.15, max_ngram=3):
+        from albert_tf.text.masking import MaskingConfig
+
+        return MaskingConfig(
+            self.start_pieces, mask_id=self.mask_id, special_ids=self.special_ids,
+            masked_lm_prob=masked_lm_prob, max_predictions_per_seq=max_predictions_per_seq,
+            max_ngram=max_ngram,
+        )
+
+    def encode(self, texts, chunk_size=4096):
+        """Tokenizes a list of strings into a list of int64 id arrays."""
+        import tensorflow as tf
+
+        out = []
+        for i in range(0, len(texts), chunk_size):
+            ragged = self.tokenizer.tokenize(tf.constant(texts[i:i + chunk_size]))
+            values = ragged.flat_values.numpy().astype(np.int64)
+            splits = ragged.row_splits.numpy()
+            out.extend(values[splits[j]:splits[j + 1]] for j in range(len(splits) - 1))
+        return out
+
+
+# ---------------------------------------------------------------------------
+# Instances: segment pairs, packing, masking
+# ---------------------------------------------------------------------------
+
+
+def truncate_pair(tokens_a, tokens_b, max_num_tokens, rng):
+    """Trims the longer segment one token at a time, from a random end (original rule)."""
+    a_lo, a_hi, b_lo, b_hi = 0, len(tokens_a), 0, len(tokens_b)
+    while (a_hi - a_lo) + (b_hi - b_lo) > max_num_tokens:
+        trim_a = (a_hi - a_lo) > (b_hi - b_lo)
+        front = rng.random() < 0.5
+        if trim_a:
+            a_lo, a_hi = (a_lo + 1, a_hi) if front else (a_lo, a_hi - 1)
+        else:
+            b_lo, b_hi = (b_lo + 1, b_hi) if front else (b_lo, b_hi - 1)
+    return tokens_a[a_lo:a_hi], tokens_b[b_lo:b_hi]
+
+
+def _split_single(tokens, start_pieces, rng):
+    """Splits one long sentence at a random word boundary (SOP needs two parts)."""
+    if len(tokens) < 2:
+        return None
+    boundaries = np.flatnonzero(start_pieces[tokens[1:]]) + 1
+    if not len(boundaries):
+        return None
+    cut = int(rng.choice(boundaries))
+    return tokens[:cut], tokens[cut:]
+
+
+def create_segment_pairs(document, max_seq_length, rng, start_pieces, short_seq_prob=0.1):
+    """Builds SOP segment pairs from one tokenized document.
+
+    Consecutive sentences fill a chunk up to a target length (the maximum,
+    or with probability `short_seq_prob` a random shorter one); the chunk
+    is cut at a random sentence boundary into A and B, which are swapped
+    with probability 0.5 (label 1) and trimmed to `max_seq_length - 3`.
+
+    Args:
+        document: list of int arrays, the token ids of each sentence.
+        max_seq_length: T, including [CLS] and two [SEP].
+        rng: `numpy.random.Generator`.
+        start_pieces: boolean [V] start-piece table.
+
+    Returns:
+        list of (tokens_a, tokens_b, label) with label 1 = swapped.
+    """
+    max_num_tokens = max_seq_length - 3
+    target = max_num_tokens
+    if rng.random() < short_seq_prob:
+        target = int(rng.integers(2, max_num_tokens + 1))
+    pairs = []
+    chunk, length = [], 0
+    for i, sentence in enumerate(document):
+        if len(sentence):
+            chunk.append(sentence)
+            length += len(sentence)
+        if chunk and (i == len(document) - 1 or length >= target):
+            if len(chunk) >= 2:
+                a_end = int(rng.integers(1, len(chunk)))
+                pair = np.concatenate(chunk[:a_end]), np.concatenate(chunk[a_end:])
+            else:
+                pair = _split_single(chunk[0], start_pieces, rng)
+            if pair is not None:
+                tokens_a, tokens_b = pair
+                label = int(rng.random() < 0.5)
+                if label:
+                    tokens_a, tokens_b = tokens_b, tokens_a
+                tokens_a, tokens_b = truncate_pair(tokens_a, tokens_b, max_num_tokens, rng)
+                if len(tokens_a) and len(tokens_b):
+                    pairs.append((tokens_a, tokens_b, label))
+            chunk, length = [], 0
+            target = max_num_tokens
+            if rng.random() < short_seq_prob:
+                target = int(rng.integers(2, max_num_tokens + 1))
+    return pairs
+
+
+def pack_pair(tokens_a, tokens_b, max_seq_length, cls_id, sep_id, pad_id):
+    """`[CLS] A [SEP] B [SEP]` + padding -> (input_ids, input_mask, segment_ids) int [T]."""
+    ids = np.concatenate([[cls_id], tokens_a, [sep_id], tokens_b, [sep_id]]).astype(np.int64)
+    if len(ids) > max_seq_length:
+        raise ValueError(f"Packed pair has {len(ids)} tokens, more than max_seq_length={max_seq_length}")
+    n_a = len(tokens_a) + 2
+    pad = max_seq_length - len(ids)
+    input_ids = np.concatenate([ids, np.full(pad, pad_id, np.int64)])
+    input_mask = np.concatenate([np.ones(len(ids), np.int64), np.zeros(pad, np.int64)])
+    segment_ids = np.concatenate(
+        [np.zeros(n_a, np.int64), np.ones(len(ids) - n_a, np.int64), np.zeros(pad, np.int64)]
+    )
+    return input_ids, input_mask, segment_ids
+
+
+def make_instance(tokens_a, tokens_b, label, vocab, masking, max_seq_length, rng):
+    """Packs and masks one pair; returns the feature dict of NumPy arrays."""
+    from albert_tf.text.masking import mask_tokens
+
+    input_ids, input_mask, segment_ids = pack_pair(
+        tokens_a, tokens_b, max_seq_length, vocab.cls_id, vocab.sep_id, vocab.pad_id
+    )
+    masked, positions, labels, _ = mask_tokens(input_ids, masking, rng, input_mask)
+    max_pred = masking.max_predictions_per_seq
+    pad = max_pred - len(positions)
+    return {
+        "input_ids": masked,
+        "input_mask": input_mask,
+        "segment_ids": segment_ids,
+        "masked_lm_positions": np.concatenate([positions, np.zeros(pad, np.int64)]),
+        "masked_lm_ids": np.concatenate([labels, np.zeros(pad, np.int64)]),
+        "masked_lm_weights": np.concatenate([np.ones(len(positions)), np.zeros(pad)]).astype(np.float32),
+        "next_sentence_labels": np.array([label], np.int64),
+    }
+
+
+def serialize_instance(instance):
+    """Serializes a feature dict as a `tf.train.Example` (deterministic bytes)."""
+    import tensorflow as tf
+
+    feature = {}
+    for name in FEATURE_NAMES:
+        values = instance[name]
+        if values.dtype.kind == "f":
+            feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=values.tolist()))
+        else:
+            feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=values.tolist()))
+    example = tf.train.Example(features=tf.train.Features(feature=feature))
+    # Map fields serialize in insertion order unless asked for sorted keys.
+    return example.SerializeToString(deterministic=True)
+
+
+def _write_records_atomic(path, records):
+    import tensorflow as tf
+
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        with tf.io.TFRecordWriter(tmp) as writer:
+            for record in records:
+                writer.write(record)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _write_json_atomic(path, data):
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _shard_name(split, index, total):
+    return f"{split}-{index:05d}-of-{total:05d}.tfrecord"
+
+
+def _process_file(job):
+    """Worker: one input file -> its train (and eval) shard. Top level for spawn pickling."""
+    (file_index, num_files, path, output_dir, params) = job
+    vocab = PretrainingVocab(params["spm_model"])
+    masking = vocab.masking_config(
+        params["max_predictions_per_seq"], params["masked_lm_prob"], params["max_ngram"]
+    )
+    rng = np.random.default_rng([params["seed"], file_index])
+    documents = list(read_documents(path))
+    sentences = [[s for line in doc for s in split_sentences(line)] for doc in documents]
+    flat = [s for doc in sentences for s in doc]
+    encoded = iter(vocab.encode(flat))
+    tokenized = [[next(encoded) for _ in doc] for doc in sentences]
+    holdout = params["holdout_every"]
+    splits = {"train": [], "eval": []}
+    for _ in range(params["dupe_factor"]):
+        for doc_index, document in enumerate(tokenized):
+            split = "eval" if holdout and doc_index % holdout == holdout - 1 else "train"
+            pairs = create_segment_pairs(
+                document, params["max_seq_length"], rng, vocab.start_pieces, params["short_seq_prob"]
+            )
+            splits[split].extend(pairs)
+    counts = {}
+    for split, pairs in splits.items():
+        if split == "eval" and not holdout:
+            continue
+        order = rng.permutation(len(pairs))
+        records = [
+            serialize_instance(
+                make_instance(*pairs[i], vocab, masking, params["max_seq_length"], rng)
+            )
+            for i in order
+        ]
+        _write_records_atomic(
+            pathlib.Path(output_dir) / _shard_name(split, file_index, num_files), records
+        )
+        counts[split] = len(records)
+    return counts
+
+
+def create_pretraining_data(
+    input_files,
+    output_dir,
+    spm_model=None,
+    max_seq_length=128,
+    max_predictions_per_seq=20,
+    masked_lm_prob=0.15,
+    max_ngram=3,
+    short_seq_prob=0.1,
+    dupe_factor=1,
+    holdout_every=0,
+    seed=12345,
+    num_workers=1,
+):
+    """Writes masked-LM + SOP TFRecords, one shard per input file.
+
+    Args:
+        input_files: paths, globs or `resource:NAME` (e.g.
+            "resource:sotu.txt.gz") of text files.
+        output_dir: where `train-00000-of-0000N.tfrecord` (and `eval-...`
+            with `holdout_every`) and `metadata.json` go.
+        spm_model: SentencePiece model; default the shipped ALBERT 30k one.
+        max_seq_length: T.
+        max_predictions_per_seq: P.
+        masked_lm_prob, max_ngram: the masking rule (0.15, 3).
+        short_seq_prob: chance of a shorter target length (0.1).
+        dupe_factor: passes over the data, each with fresh pairs and masks.
+        holdout_every: if > 0, every k-th document of each file goes to the
+            eval shards instead (a document-level held-out set).
+        seed: the run's seed; file i uses `default_rng([seed, i])`.
+        num_workers: processes (one file each); same bytes as serial.
+
+    Returns:
+        The metadata dict (also written to `output_dir/metadata.json`):
+        params, shard names and instance counts.
+
+    Example:
+    >>> create_pretraining_data(["resource:sotu.txt.gz"], "data/pretrain",
+    ...                         max_seq_length=128, max_predictions_per_seq=20)
+    """
+    files = expand_files(input_files)
+    if max_seq_length < 5:
+        raise ValueError(f"max_seq_length must be >= 5, got {max_seq_length}")
+    if not 1 <= max_predictions_per_seq <= max_seq_length:
+        raise ValueError(
+            f"max_predictions_per_seq must be in [1, max_seq_length={max_seq_length}], "
+            f"got {max_predictions_per_seq}"
+        )
+    if dupe_factor < 1 or num_workers < 1 or holdout_every < 0:
+        raise ValueError(
+            f"dupe_factor and num_workers must be >= 1 and holdout_every >= 0, got "
+            f"{dupe_factor}, {num_workers}, {holdout_every}"
+        )
+    output_dir = pathlib.Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    params = dict(
+        spm_model=resolve_path(spm_model or f"{RESOURCE_PREFIX}albert-30k-clean.model"),
+        max_seq_length=int(max_seq_length), max_predictions_per_seq=int(max_predictions_per_seq),
+        masked_lm_prob=float(masked_lm_prob), max_ngram=int(max_ngram),
+        short_seq_prob=float(short_seq_prob), dupe_factor=int(dupe_factor),
+        holdout_every=int(holdout_every), seed=int(seed),
+    )
+    jobs = [(i, len(files), f, str(output_dir), params) for i, f in enumerate(files)]
+    if num_workers > 1 and len(files) > 1:
+        # spawn: TensorFlow is not fork-safe once initialized.
+        with multiprocessing.get_context("spawn").Pool(min(num_workers, len(files))) as pool:
+            counts = pool.map(_process_file, jobs)
+    else:
+        counts = [_process_file(job) for job in jobs]
+    metadata = {
+        "params": {**params, "input_files": files},
+        "train_shards": [_shard_name("train", i, len(files)) for i in range(len(files))],
+        "train_instances": sum(c["train"] for c in counts),
+    }
+    if holdout_every:
+        metadata["eval_shards"] = [_shard_name("eval", i, len(files)) for i in range(len(files))]
+        metadata["eval_instances"] = sum(c["eval"] for c in counts)
+    _write_json_atomic(output_dir / METADATA_FILE, metadata)
+    return metadata
+
+
+# ---------------------------------------------------------------------------
+# Readers for training
+# ---------------------------------------------------------------------------
+
+
+def _to_model_inputs(features):
+    """Feature dict -> (x, y, sample_weight) for `AlbertPretrainer` + `model.fit`."""
+    import tensorflow as tf
+
+    x = {
+        "input_word_ids": features["input_ids"],
+        "input_mask": features["input_mask"],
+        "input_type_ids": features["segment_ids"],
+        "masked_lm_positions": features["masked_lm_positions"],
+    }
+    y = {"mlm_logits": features["masked_lm_ids"], "sop_logits": features["next_sentence_labels"]}
+    weights = {
+        "mlm_logits": features["masked_lm_weights"],
+        "sop_logits": tf.ones_like(features["next_sentence_labels"], tf.float32),
+    }
+    return x, y, weights
+
+
+def tfrecord_dataset(
+    file_pattern, batch_size, seq_length, max_predictions_per_seq, seed=0,
+    training=True, skip_batches=0,
+):
+    """Reads shards written by `create_pretraining_data` for `model.fit`.
+
+    Args:
+        file_pattern: glob, list of globs or list of paths.
+        batch_size: B (per step, before any distribution split).
+        seq_length: T the shards were written with.
+        max_predictions_per_seq: P the shards were written with.
+        seed: shuffling seed (files and records); same seed, same order.
+        training: shuffle and repeat forever; else one ordered pass.
+        skip_batches: batches to skip (resuming where a run stopped).
+
+    Returns:
+        `tf.data.Dataset` of (x, y, sample_weight): x holds the
+        `AlbertPretrainer` inputs int32 [B, T] / [B, P]; y `mlm_logits`
+        [B, P] and `sop_logits` [B]; sample_weight `mlm_logits` [B, P]
+        (masked_lm_weights) and `sop_logits` [B] (ones).
+    """
+    import tensorflow as tf
+
+    files = expand_files(file_pattern)
+    spec = {
+        "input_ids": tf.io.FixedLenFeature([seq_length], tf.int64),
+        "input_mask": tf.io.FixedLenFeature([seq_length], tf.int64),
+        "segment_ids": tf.io.FixedLenFeature([seq_length], tf.int64),
+        "masked_lm_positions": tf.io.FixedLenFeature([max_predictions_per_seq], tf.int64),
+        "masked_lm_ids": tf.io.FixedLenFeature([max_predictions_per_seq], tf.int64),
+        "masked_lm_weights": tf.io.FixedLenFeature([max_predictions_per_seq], tf.float32),
+        "next_sentence_labels": tf.io.FixedLenFeature([1], tf.int64),
+    }
+
+    def parse(records):
+        features = tf.io.parse_example(records, spec)
+        out = {k: (tf.cast(v, tf.int32) if v.dtype == tf.int64 else v) for k, v in features.items()}
+        out["next_sentence_labels"] = out["next_sentence_labels"][:, 0]
+        return _to_model_inputs(out)
+
+    ds = tf.data.Dataset.from_tensor_slices(files)
+    if training:
+        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.interleave(
+        tf.data.TFRecordDataset, cycle_length=min(4, len(files)), deterministic=True,
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    if training:
+        ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=training)
+    if skip_batches:
+        ds = ds.skip(skip_batches)
+    return ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def text_dataset(
+    input_files, batch_size, seq_length, max_predictions_per_seq, spm_model=None,
+    masked_lm_prob=0.15, max_ngram=3, short_seq_prob=0.1, seed=0, skip_batches=0,
+    holdout_every=0, split="train",
+):
+    """On-the-fly pretraining data: raw text in, masked batches out, new masks each epoch.
+
+    Documents are read once; each epoch the tf.data pipeline tokenizes them
+    with `AlbertTokenizer` (TF ops), builds fresh SOP pairs, packs them and
+    applies fresh n-gram masking (NumPy via `tf.numpy_function`, the same
+    code as the TFRecord writer). Per-element seeds come from
+    `tf.data.Dataset.random(seed, rerandomize_each_iteration=True)`, so a
+    run is reproducible and `skip_batches` resumes it. Repeats forever.
+
+    Args:
+        input_files: paths, globs or `resource:NAME`.
+        batch_size, seq_length, max_predictions_per_seq: B, T, P.
+        holdout_every, split: keep only the "train" or the "eval" documents
+            of the same document-level split as `create_pretraining_data`.
+
+    Returns:
+        `tf.data.Dataset` of (x, y, sample_weight) as `tfrecord_dataset`.
+    """
+    import tensorflow as tf
+
+    from albert_tf.text.masking import tf_mask_batch
+
+    if split not in ("train", "eval"):
+        raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
+    vocab = PretrainingVocab(spm_model)
+    masking = vocab.masking_config(max_predictions_per_seq, masked_lm_prob, max_ngram)
+    documents = []
+    for path in expand_files(input_files):
+        for doc_index, doc in enumerate(read_documents(path)):
+            is_eval = holdout_every and doc_index % holdout_every == holdout_every - 1
+            if (split == "eval") == bool(is_eval):
+                documents.append([s for line in doc for s in split_sentences(line)])
+    if not documents:
+        raise ValueError(f"No {split} documents in {input_files!r}")
+    flat = tf.ragged.constant(documents, dtype=tf.string)
+
+    def pairs_numpy(values, splits, element_seed):
+        rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(element_seed) & 0xFFFFFFFFFFFF])
+        sentences = [values[splits[i]:splits[i + 1]].astype(np.int64) for i in range(len(splits) - 1)]
+        rows = [pack_pair(a, b, seq_length, vocab.cls_id, vocab.sep_id, vocab.pad_id) + (label,)
+                for a, b, label in create_segment_pairs(
+                    sentences, seq_length, rng, vocab.start_pieces, short_seq_prob)]
+        if not rows:
+            empty = np.zeros((0, seq_length), np.int32)
+            return empty, empty, empty, np.zeros((0,), np.int32)
+        ids, mask, segments, labels = (np.stack(col).astype(np.int32) for col in zip(*rows))
+        return ids, mask, segments, labels
+
+    def make_pairs(sentences, element_seed):
+        tokens = vocab.tokenizer.tokenize(sentences)
+        ids, mask, segments, labels = tf.numpy_function(
+            pairs_numpy, [tokens.flat_values, tokens.row_splits, element_seed],
+            [tf.int32] * 4, stateful=False,
+        )
+        for t in (ids, mask, segments):
+            t.set_shape([None, seq_length])
+        labels.set_shape([None])
+        return tf.data.Dataset.from_tensor_slices(
+            {"input_word_ids": ids, "input_mask": mask, "input_type_ids": segments,
+             "next_sentence_labels": labels}
+        )
+
+    doc_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    mask_seeds = tf.data.Dataset.random(seed=seed + 1, rerandomize_each_iteration=True)
+    ds = tf.data.Dataset.from_tensor_slices(flat).shuffle(
+        len(documents), seed=seed, reshuffle_each_iteration=True
+    )
+    ds = tf.data.Dataset.zip(ds, doc_seeds).flat_map(make_pairs)
+    ds = ds.shuffle(2048, seed=seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.batch(batch_size, drop_remainder=True)
+    if skip_batches:
+        ds = ds.skip(skip_batches)
+    ds = tf.data.Dataset.zip(ds, mask_seeds).map(tf_mask_batch(masking, seed))
+
+    def to_inputs(features):
+        return _to_model_inputs({
+            "input_ids": features["input_word_ids"],
+            "input_mask": features["input_mask"],
+            "segment_ids": features["input_type_ids"],
+            "masked_lm_positions": features["masked_lm_positions"],
+            "masked_lm_ids": features["masked_lm_ids"],
+            "masked_lm_weights": features["masked_lm_weights"],
+            "next_sentence_labels": features["next_sentence_labels"],
+        })
+
+    return ds.map(to_inputs).prefetch(tf.data.AUTOTUNE)
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def add_arguments(parser):
+    parser.add_argument("--input", nargs="+", required=True,
+                        help="text files, globs or resource:NAME (blank line between documents)")
+    parser.add_argument("--output-dir", required=True)
+    parser.add_argument("--spm-model", default=None, help="SentencePiece model (default: ALBERT 30k)")
+    parser.add_argument("--max-seq-length", type=int, default=128)
+    parser.add_argument("--max-predictions-per-seq", type=int, default=20)
+    parser.add_argument("--masked-lm-prob", type=float, default=0.15)
+    parser.add_argument("--max-ngram", type=int, default=3)
+    parser.add_argument("--short-seq-prob", type=float, default=0.1)
+    parser.add_argument("--dupe-factor", type=int, default=1)
+    parser.add_argument("--holdout-every", type=int, default=0,
+                        help="send every k-th document to eval shards (0: none)")
+    parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--num-workers", type=int, default=1)
+
+
+def run(args):
+    metadata = create_pretraining_data(
+        args.input, args.output_dir, spm_model=args.spm_model,
+        max_seq_length=args.max_seq_length, max_predictions_per_seq=args.max_predictions_per_seq,
+        masked_lm_prob=args.masked_lm_prob, max_ngram=args.max_ngram,
+        short_seq_prob=args.short_seq_prob, dupe_factor=args.dupe_factor,
+        holdout_every=args.holdout_every, seed=args.seed, num_workers=args.num_workers,
+    )
+    print(json.dumps({k: v for k, v in metadata.items() if k != "params"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    raise SystemExit(run(parser.parse_args()))
