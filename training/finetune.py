@@ -336,9 +336,9 @@ def run_finetuning(config):
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             model.compile(optimizer=optimizer, jit_compile=training["jit_compile"], **task.compile_args())
 
-        task_info = task.describe(train_data) if hasattr(task, "describe") else {}
-        task_info.update({"task": config["task"], "seq_length": config["seq_length"],
-                          "do_lower_case": model_config["do_lower_case"]})
+        # Evaluation reads this to rebuild the same task and packing.
+        task_info = {"task": config["task"], "seq_length": config["seq_length"],
+                     "do_lower_case": model_config["do_lower_case"], "task_options": config["task_options"]}
         extra_files = {"spiece.model": tokenizer.proto, TASK_FILE: json.dumps(task_info, indent=2).encode()}
         best_dir = staging / "model"
         dev_callback = _dev_callback(
