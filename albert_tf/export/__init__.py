@@ -12,12 +12,12 @@ PosixPath('models/sentiment/1')
 
 from albert_tf.export.hub_modules import export_encoder_module, export_preprocess_module
 from albert_tf.export.keras_layer import HubEncoderLayer
-from albert_tf.export.ops_check import UnservableOpError, check_serving_ops, graph_op_types
 from albert_tf.export.task_export import export_saved_model, next_version
+# One op check for the project: the text package owns it (it lists tf-text ops).
+from albert_tf.text.ops_check import check_serving_ops, graph_op_types
 
 __all__ = [
     "HubEncoderLayer",
-    "UnservableOpError",
     "check_serving_ops",
     "export_encoder_module",
     "export_preprocess_module",

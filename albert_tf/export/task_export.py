@@ -18,7 +18,7 @@ import tensorflow as tf
 from albert_tf.backbone import INPUT_NAMES, AlbertBackbone
 from albert_tf.export import warmup
 from albert_tf.export._files import atomic_directory
-from albert_tf.export.ops_check import check_serving_ops
+from albert_tf.text.ops_check import check_serving_ops
 from albert_tf.tasks import (
     AlbertClassifier,
     AlbertMultipleChoice,
@@ -120,7 +120,7 @@ class _Signatures:
     """Builds the tf.functions of one task; `functions()` returns them by name."""
 
     def __init__(self, model, task, tokenizer, seq_length, labels, text_pair, max_answer_length):
-        from albert_tf.text import AlbertPacker
+        from albert_tf import text
 
         self.model = model
         self.task = task
@@ -129,15 +129,27 @@ class _Signatures:
         self.text_pair = text_pair
         self.max_answer_length = max_answer_length
         self.labels = labels
-        self.packer = AlbertPacker(
-            seq_length, cls_id=tokenizer.cls_id, sep_id=tokenizer.sep_id,
-            pad_id=tokenizer.pad_id, truncation="round_robin", dynamic_padding=True,
-        )
+        # The same preprocessors as training, with dynamic padding: a batch
+        # is padded to its longest packed row, never to seq_length.
+        if task == "span_qa":
+            self.preprocessor = text.AlbertQAPreprocessor(tokenizer, seq_length, dynamic_padding=True)
+        elif task == "multiple_choice":
+            self.preprocessor = text.AlbertMultipleChoicePreprocessor(
+                tokenizer, seq_length, dynamic_padding=True
+            )
+        elif task == "token_classifier":
+            self.preprocessor = text.AlbertTokenClassificationPreprocessor(
+                tokenizer, seq_length, dynamic_padding=True
+            )
+        else:
+            self.preprocessor = text.AlbertPreprocessor(
+                tokenizer, seq_length, truncation="round_robin", dynamic_padding=True
+            )
 
     # --- shared pieces -----------------------------------------------------
 
     def pack(self, *texts):
-        return self.packer([self.tokenizer.tokenize(t) for t in texts])
+        return self.preprocessor(*texts)
 
     def run_model(self, ids):
         if self.task == "backbone":
@@ -198,7 +210,10 @@ class _Signatures:
         return self.run_model(self.pack(texts[0]))
 
     def token_outputs(self, text):
-        ids = self.pack(text)
+        # Labels are trained per word (`AlbertTokenClassificationPreprocessor`):
+        # split the raw text on whitespace into those words first.
+        packed = self.preprocessor(tf.strings.split(text))
+        ids = {name: packed[name] for name in INPUT_NAMES}
         logits = self.run_model(ids)["logits"]
         real = ids["input_mask"] > 0
         label_ids = tf.argmax(logits, axis=-1, output_type=tf.int32)
@@ -209,16 +224,12 @@ class _Signatures:
             "label_ids": tf.where(real, label_ids, -tf.ones_like(label_ids)),
             "labels": tf.where(real, names, tf.zeros_like(names)),
             "tokens": tf.where(real, pieces, tf.zeros_like(pieces)),
+            "word_ids": packed["word_ids"],
             "input_mask": ids["input_mask"],
         }
 
     def choice_outputs(self, context, choices):
-        batch, num_choices = tf.shape(choices)[0], tf.shape(choices)[1]
-        flat_choices = tf.reshape(choices, [-1])
-        flat_context = tf.repeat(context, num_choices)
-        ids = self.pack(flat_context, flat_choices)
-        ids = {k: tf.reshape(v, [batch, num_choices, -1]) for k, v in ids.items()}
-        logits = self.run_model(ids)["logits"]
+        logits = self.run_model(self.preprocessor(context, choices))["logits"]
         choice_id = tf.argmax(logits, axis=-1, output_type=tf.int32)
         return {
             "logits": logits,
@@ -228,7 +239,25 @@ class _Signatures:
         }
 
     def qa_outputs(self, question, context):
-        raise NotImplementedError
+        packed = self.preprocessor(question, context)
+        out = self.run_model({name: packed[name] for name in INPUT_NAMES})
+        starts, ends = packed["token_start_char"], packed["token_end_char"]
+        start, end, score, found = _best_spans(
+            out["start_logits"], out["end_logits"], starts >= 0, self.max_answer_length
+        )
+        char_start = tf.where(found, tf.gather(starts, start, batch_dims=1), -1)
+        char_end = tf.where(found, tf.gather(ends, end, batch_dims=1), -1)
+        answer = tf.strings.substr(
+            context, tf.maximum(char_start, 0), tf.maximum(char_end - char_start, 0), unit="UTF8_CHAR"
+        )
+        return {
+            "start_logits": out["start_logits"],
+            "end_logits": out["end_logits"],
+            "answer_text": answer,
+            "answer_start": char_start,
+            "answer_end": char_end,
+            "answer_score": score,
+        }
 
     # --- packed ids --------------------------------------------------------
 
