@@ -44,7 +44,7 @@ _TIED = {
 }
 
 
-def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True):
+def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True, has_pooler=True):
     """The Hugging Face -> albert_tf name map (one `Entry` per tensor).
 
     Hugging Face `Linear` weights are [out, in]: they are transposed, then
@@ -56,6 +56,8 @@ def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True):
         prefix: "albert." for task models, "" for a bare `AlbertModel`.
         num_labels: C of the classification heads.
         has_sop: False for `AlbertForMaskedLM` (no sentence-order head).
+        has_pooler: False for token classification / QA models, which
+            transformers builds without a pooler.
     """
     if not config.has_embedding_projection:
         raise ValueError("Hugging Face ALBERT always has embedding_hidden_mapping_in; "
@@ -94,10 +96,11 @@ def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True):
                 Entry(src + "full_layer_layer_norm.weight", dst + "output_layer_norm/gamma", (h,)),
                 Entry(src + "full_layer_layer_norm.bias", dst + "output_layer_norm/beta", (h,)),
             ]
-    entries += [
-        Entry(prefix + "pooler.weight", "pooler/kernel", (h, h), True),
-        Entry(prefix + "pooler.bias", "pooler/bias", (h,)),
-    ]
+    if has_pooler:
+        entries += [
+            Entry(prefix + "pooler.weight", "pooler/kernel", (h, h), True),
+            Entry(prefix + "pooler.bias", "pooler/bias", (h,)),
+        ]
     heads = {
         "pretrainer": [
             Entry("predictions.dense.weight", "mlm_head/dense/kernel", (e, h), True),
@@ -279,9 +282,11 @@ def convert(src, task="auto", allow_unused=False):
     ):
         problem_type = "regression"
     has_sop = architecture != "AlbertForMaskedLM"
+    has_pooler = prefix + "pooler.weight" in source.shapes
     _check_ties(source, prefix)
 
-    entries = name_map(config, task, prefix=prefix, num_labels=num_labels, has_sop=has_sop)
+    entries = name_map(config, task, prefix=prefix, num_labels=num_labels, has_sop=has_sop,
+                       has_pooler=has_pooler)
     dense = "logits" if problem_type == "classification" else "predictions"
     entries = [
         Entry(e.source, e.target.format(dense=dense), e.shape, e.transpose, e.aliases)
@@ -290,16 +295,23 @@ def convert(src, task="auto", allow_unused=False):
     dropout = values.get("classifier_dropout_prob", 0.1)
     model = build_model(config, task, num_classes=num_labels, problem_type=problem_type,
                         dropout=0.1 if dropout is None else dropout)
+    # Heads the source lacks are zeroed, not left random: AlbertForMaskedLM
+    # has no SOP head (zero -> 50/50 logits); token classification and QA
+    # models have no pooler (zero -> pooled_output 0).
+    uninitialized = []
     if not has_sop and task == "pretrainer":
-        # AlbertForMaskedLM has no SOP head: a zero head gives 50/50 logits.
-        for variable in model.sop_head.weights:
-            variable.assign(np.zeros(variable.shape, "float32"))
+        uninitialized += [model.sop_head.kernel, model.sop_head.bias]
+    if not has_pooler:
+        backbone = model if task == "backbone" else model.backbone
+        uninitialized += [backbone.pooler.kernel, backbone.pooler.bias]
+    for variable in uninitialized:
+        variable.assign(np.zeros(variable.shape, "float32"))
     report = apply_name_map(
         model, entries, source, format_name=FORMAT, task=task,
         head_names=_head_names(source.shapes),
         ignore=[n for n in source.shapes if n in _TIED or n.endswith("position_ids")],
         allow_unused=allow_unused,
-        allow_uninitialized=() if has_sop or task != "pretrainer" else ("sop_head/kernel", "sop_head/bias"),
+        allow_uninitialized=[v.path for v in uninitialized],
     )
     return model, report
 
@@ -316,6 +328,9 @@ def from_huggingface(src, task="auto", allow_unused=False):
     | AlbertForTokenClassification      | AlbertTokenClassifier              |
     | AlbertForQuestionAnswering        | AlbertSpanQA                       |
     | AlbertForMultipleChoice           | AlbertMultipleChoice               |
+
+    transformers builds token classification and QA models without a pooler:
+    the converted pooler is zeros (their heads read the sequence output).
 
     Args:
         src: a transformers ALBERT model object (torch), or a directory

@@ -98,11 +98,12 @@ def hf_outputs(model, batch):
         encoded = base(**kwargs, output_hidden_states=True)
         out = {
             "sequence_output": encoded.last_hidden_state.numpy(),
-            "pooled_output": encoded.pooler_output.numpy(),
             # HF lists one state per inner layer (as GR's all_encoder_layers);
             # albert_tf one per layer application: the last inner layer's.
             "encoder_outputs": [h.numpy() for h in encoded.hidden_states[1:]][inner - 1 :: inner],
         }
+        if encoded.pooler_output is not None:  # token classification / QA have none
+            out["pooled_output"] = encoded.pooler_output.numpy()
         if base is not model:
             result = model(**kwargs)
             if hasattr(result, "prediction_logits"):

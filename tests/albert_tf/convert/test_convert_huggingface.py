@@ -1,9 +1,13 @@
 """Hugging Face -> albert_tf parity: in-memory torch models and save_pretrained dirs."""
 
+import subprocess
+import sys
+
+import numpy as np
 import pytest
 
-from albert_tf import AlbertPretrainer
-from albert_tf.convert import from_huggingface
+from albert_tf import AlbertBackbone, AlbertPretrainer
+from albert_tf.convert import ConversionError, from_huggingface
 
 CONFIG_NAMES = ("albert_tiny", "albert_tiny_grouped", "albert_tiny_unfactorized")
 ENCODER_KEYS = ("sequence_output", "pooled_output", "encoder_outputs")
@@ -25,3 +29,79 @@ def test_pretraining_parity(config_name, from_directory, hf_pretraining_models, 
     ours.update(parity.run_albert(model.backbone, batch))
     parity.compare(f"HF {config_name} {'dir' if from_directory else 'object'}", ours, reference,
                    ENCODER_KEYS + ("mlm_logits", "sop_logits"))
+
+
+@pytest.mark.parametrize(
+    "class_name, extra, expected_type, keys",
+    [
+        ("AlbertForSequenceClassification", {"num_labels": 3}, "AlbertClassifier", ("logits",)),
+        ("AlbertForSequenceClassification", {"num_labels": 1}, "AlbertClassifier", ("logits",)),
+        ("AlbertForTokenClassification", {"num_labels": 5}, "AlbertTokenClassifier", ("logits",)),
+        ("AlbertForQuestionAnswering", {}, "AlbertSpanQA", ("start_logits", "end_logits")),
+        ("AlbertModel", {}, "AlbertBackbone", ENCODER_KEYS),
+    ],
+    ids=["sequence3", "regression", "token5", "qa", "model"],
+)
+def test_task_heads_parity(class_name, extra, expected_type, keys, parity, tmp_path):
+    hf = parity.make_hf_model("albert_tiny_grouped", class_name, seed=3, **extra)
+    hf.save_pretrained(tmp_path / "hf")
+    batch = parity.make_batch(hf.config.vocab_size, seed=4)
+    reference = parity.hf_outputs(hf, batch)
+    for src in (hf, tmp_path / "hf"):
+        model = from_huggingface(src)
+        assert type(model).__name__ == expected_type
+        if expected_type == "AlbertClassifier":
+            assert model.problem_type == ("regression" if extra["num_labels"] == 1 else "classification")
+        parity.compare(f"HF {class_name}{extra}", parity.run_albert(model, batch), reference, keys)
+
+
+def test_multiple_choice_parity(parity):
+    import torch
+
+    hf = parity.make_hf_model("albert_tiny", "AlbertForMultipleChoice", seed=5)
+    model = from_huggingface(hf)
+    batch = parity.make_batch(hf.config.vocab_size, batch_size=4, seed=6)
+    # [B=2, C=2, T]
+    inputs = {k: batch[k].reshape(2, 2, -1) for k in ("input_word_ids", "input_mask", "input_type_ids")}
+    with torch.no_grad():
+        reference = hf(
+            input_ids=torch.tensor(inputs["input_word_ids"], dtype=torch.long),
+            attention_mask=torch.tensor(inputs["input_mask"], dtype=torch.long),
+            token_type_ids=torch.tensor(inputs["input_type_ids"], dtype=torch.long),
+        ).logits.numpy()
+    parity.compare("HF AlbertForMultipleChoice", {"logits": model(inputs)}, {"logits": reference}, ("logits",))
+
+
+def test_masked_lm_gets_zero_sop_head_and_backbone_task_drops_heads(parity):
+    hf = parity.make_hf_model("albert_tiny", "AlbertForMaskedLM", seed=7)
+    with pytest.warns(UserWarning, match="dropping head tensors"):
+        backbone = from_huggingface(hf, task="backbone")
+    assert isinstance(backbone, AlbertBackbone)
+    pretrainer = from_huggingface(hf)
+    assert isinstance(pretrainer, AlbertPretrainer)
+    batch = parity.make_batch(hf.config.vocab_size, seed=8)
+    ours = parity.run_albert(pretrainer, batch)
+    reference_logits = hf(
+        **{k: __import__("torch").tensor(batch[v], dtype=__import__("torch").long) for k, v in (
+            ("input_ids", "input_word_ids"), ("attention_mask", "input_mask"),
+            ("token_type_ids", "input_type_ids"))}
+    ).logits.detach().numpy()
+    reference = np.take_along_axis(reference_logits, batch["masked_lm_positions"][:, :, None], axis=1)
+    parity.compare("HF AlbertForMaskedLM", ours, {"mlm_logits": reference}, ("mlm_logits",))
+    np.testing.assert_array_equal(ours["sop_logits"], 0.0)
+    with pytest.raises(ConversionError, match="cannot be converted into task 'classifier'"):
+        from_huggingface(hf, task="classifier")
+
+
+def test_directory_conversion_does_not_import_torch(parity, tmp_path):
+    hf = parity.make_hf_model("albert_tiny", "AlbertModel", seed=9)
+    hf.save_pretrained(tmp_path / "hf")
+    script = (
+        "import sys\n"
+        "from albert_tf.convert import from_huggingface\n"
+        f"m = from_huggingface({str(tmp_path / 'hf')!r})\n"
+        "print(type(m).__name__, 'torch' in sys.modules or 'transformers' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "AlbertBackbone False"
