@@ -1,0 +1,172 @@
+"""Original google-research/albert TF1 checkpoints -> albert_tf, against HF outputs.
+
+The test writes checkpoints in the original format itself (exact GR variable
+names via tf.raw_ops.SaveV2, plus global_step and adam_m/adam_v slots that
+must be skipped, and a TF Hub TF1 `module/` variant) from the weights of a
+random transformers reference, then checks the converted model against that
+reference.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from albert_tf import AlbertBackbone, AlbertClassifier, AlbertPretrainer, AlbertSpanQA
+from albert_tf.convert import ConversionError, from_tf1_checkpoint
+
+CONFIG_NAMES = ("albert_tiny", "albert_tiny_grouped", "albert_tiny_unfactorized")
+
+
+def gr_tensors(hf, with_slots=True, prefix=""):
+    """{GR TF1 name: array} from a transformers ALBERT, written independently of albert_tf."""
+    sd = {k: v.detach().numpy() for k, v in hf.state_dict().items()}
+    cfg = hf.config
+    out = {}
+
+    def put(name, value):
+        out[prefix + name] = np.ascontiguousarray(value, dtype=np.float32)
+
+    a = "albert."
+    put("bert/embeddings/word_embeddings", sd[a + "embeddings.word_embeddings.weight"])
+    put("bert/embeddings/position_embeddings", sd[a + "embeddings.position_embeddings.weight"])
+    put("bert/embeddings/token_type_embeddings", sd[a + "embeddings.token_type_embeddings.weight"])
+    put("bert/embeddings/LayerNorm/gamma", sd[a + "embeddings.LayerNorm.weight"])
+    put("bert/embeddings/LayerNorm/beta", sd[a + "embeddings.LayerNorm.bias"])
+    if cfg.embedding_size != cfg.hidden_size:  # GR skips the mapping when E == H
+        put("bert/encoder/embedding_hidden_mapping_in/kernel", sd[a + "encoder.embedding_hidden_mapping_in.weight"].T)
+        put("bert/encoder/embedding_hidden_mapping_in/bias", sd[a + "encoder.embedding_hidden_mapping_in.bias"])
+    for g in range(cfg.num_hidden_groups):
+        for i in range(cfg.inner_group_num):
+            hf_layer = f"{a}encoder.albert_layer_groups.{g}.albert_layers.{i}."
+            gr = f"bert/encoder/transformer/group_{g}/inner_group_{i}/"
+            pairs = {
+                "attention_1/self/query": "attention.query",
+                "attention_1/self/key": "attention.key",
+                "attention_1/self/value": "attention.value",
+                "attention_1/output/dense": "attention.dense",
+                "ffn_1/intermediate/dense": "ffn",
+                "ffn_1/intermediate/output/dense": "ffn_output",
+            }
+            for gr_name, hf_name in pairs.items():
+                put(gr + gr_name + "/kernel", sd[hf_layer + hf_name + ".weight"].T)
+                put(gr + gr_name + "/bias", sd[hf_layer + hf_name + ".bias"])
+            put(gr + "LayerNorm/gamma", sd[hf_layer + "attention.LayerNorm.weight"])
+            put(gr + "LayerNorm/beta", sd[hf_layer + "attention.LayerNorm.bias"])
+            put(gr + "LayerNorm_1/gamma", sd[hf_layer + "full_layer_layer_norm.weight"])
+            put(gr + "LayerNorm_1/beta", sd[hf_layer + "full_layer_layer_norm.bias"])
+    if a + "pooler.weight" in sd:
+        put("bert/pooler/dense/kernel", sd[a + "pooler.weight"].T)
+        put("bert/pooler/dense/bias", sd[a + "pooler.bias"])
+    else:  # GR always builds the pooler; HF QA models have none
+        put("bert/pooler/dense/kernel", np.eye(cfg.hidden_size))
+        put("bert/pooler/dense/bias", np.zeros(cfg.hidden_size))
+    if "predictions.bias" in sd:
+        put("cls/predictions/transform/dense/kernel", sd["predictions.dense.weight"].T)
+        put("cls/predictions/transform/dense/bias", sd["predictions.dense.bias"])
+        put("cls/predictions/transform/LayerNorm/gamma", sd["predictions.LayerNorm.weight"])
+        put("cls/predictions/transform/LayerNorm/beta", sd["predictions.LayerNorm.bias"])
+        put("cls/predictions/output_bias", sd["predictions.bias"])
+        put("cls/seq_relationship/output_weights", sd["sop_classifier.classifier.weight"])
+        put("cls/seq_relationship/output_bias", sd["sop_classifier.classifier.bias"])
+    if "classifier.weight" in sd:  # run_classifier's head: [C, H]
+        put("output_weights", sd["classifier.weight"])
+        put("output_bias", sd["classifier.bias"])
+    if "qa_outputs.weight" in sd:  # run_squad_v1's head: [2, H]
+        put("cls/squad/output_weights", sd["qa_outputs.weight"])
+        put("cls/squad/output_bias", sd["qa_outputs.bias"])
+    if with_slots:
+        for name in list(out):
+            out[name + "/adam_m"] = np.full_like(out[name], 0.5)
+            out[name + "/adam_v"] = np.full_like(out[name], 0.25)
+        out[prefix + "global_step"] = np.array(125000, np.int64)
+    return out
+
+
+def write_checkpoint(directory, tensors, config, hidden_act="gelu"):
+    """A V2 checkpoint with exactly these names + GR's albert_config.json beside it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    names = sorted(tensors)
+    tf.raw_ops.SaveV2(
+        prefix=str(directory / "model.ckpt-best"),
+        tensor_names=names,
+        shape_and_slices=[""] * len(names),
+        tensors=[tf.constant(tensors[n]) for n in names],
+    )
+    gr_config = {
+        "attention_probs_dropout_prob": 0, "hidden_act": hidden_act, "hidden_dropout_prob": 0,
+        "embedding_size": config.embedding_size, "hidden_size": config.hidden_size,
+        "initializer_range": 0.02, "intermediate_size": config.intermediate_size,
+        "max_position_embeddings": config.max_position_embeddings,
+        "num_attention_heads": config.num_attention_heads,
+        "num_hidden_layers": config.num_hidden_layers,
+        "num_hidden_groups": config.num_hidden_groups, "net_structure_type": 0,
+        "layers_to_keep": [], "gap_size": 0, "num_memory_blocks": 0,
+        "inner_group_num": config.inner_group_num, "down_scale_factor": 1,
+        "type_vocab_size": config.type_vocab_size, "vocab_size": config.vocab_size,
+    }
+    (directory / "albert_config.json").write_text(json.dumps(gr_config))
+    return directory / "model.ckpt-best"
+
+
+def reference_model(parity, config_name, class_name="AlbertForPreTraining", seed=11, **extra):
+    import torch
+
+    hf = parity.make_hf_model(config_name, class_name, seed=seed, **extra)
+    if hf.config.embedding_size == hf.config.hidden_size:
+        # GR has no E->H mapping when E == H: make HF's an identity.
+        base = hf.albert if hasattr(hf, "albert") else hf
+        with torch.no_grad():
+            base.encoder.embedding_hidden_mapping_in.weight.copy_(torch.eye(hf.config.hidden_size))
+            base.encoder.embedding_hidden_mapping_in.bias.zero_()
+    return hf
+
+
+@pytest.mark.parametrize("config_name", CONFIG_NAMES)
+@pytest.mark.parametrize("prefix", ["", "module/"], ids=["ckpt", "hub_module"])
+def test_pretraining_checkpoint_parity(config_name, prefix, parity, tmp_path):
+    hf = reference_model(parity, config_name)
+    tensors = gr_tensors(hf, prefix=prefix)
+    checkpoint = write_checkpoint(tmp_path / "albert", tensors, hf.config)
+    model = from_tf1_checkpoint(checkpoint)
+    assert isinstance(model, AlbertPretrainer)
+    assert model.backbone.config.has_embedding_projection == (config_name != "albert_tiny_unfactorized")
+    batch = parity.make_batch(hf.config.vocab_size, seed=12)
+    ours = parity.run_albert(model, batch)
+    ours.update(parity.run_albert(model.backbone, batch))
+    parity.compare(
+        f"TF1 {prefix or 'ckpt'} {config_name}", ours, parity.hf_outputs(hf, batch),
+        ("sequence_output", "pooled_output", "encoder_outputs", "mlm_logits", "sop_logits"),
+    )
+
+
+def test_directory_and_backbone_task(parity, tmp_path):
+    hf = reference_model(parity, "albert_tiny")
+    write_checkpoint(tmp_path / "albert", gr_tensors(hf), hf.config)
+    with pytest.warns(UserWarning, match="dropping head tensors"):
+        backbone = from_tf1_checkpoint(tmp_path / "albert", task="backbone")
+    assert isinstance(backbone, AlbertBackbone)
+    batch = parity.make_batch(hf.config.vocab_size, seed=13)
+    parity.compare("TF1 dir backbone", parity.run_albert(backbone, batch), parity.hf_outputs(hf, batch),
+                   ("sequence_output", "pooled_output"))
+
+
+def test_fine_tuned_classifier_checkpoint(parity, tmp_path):
+    hf = reference_model(parity, "albert_tiny_grouped", "AlbertForSequenceClassification", num_labels=3)
+    checkpoint = write_checkpoint(tmp_path / "mnli", gr_tensors(hf), hf.config)
+    model = from_tf1_checkpoint(checkpoint)
+    assert isinstance(model, AlbertClassifier) and model.num_classes == 3
+    batch = parity.make_batch(hf.config.vocab_size, seed=14)
+    parity.compare("TF1 classifier", parity.run_albert(model, batch), parity.hf_outputs(hf, batch),
+                   ("logits",))
+
+
+def test_fine_tuned_squad_checkpoint(parity, tmp_path):
+    hf = reference_model(parity, "albert_tiny", "AlbertForQuestionAnswering")
+    checkpoint = write_checkpoint(tmp_path / "squad", gr_tensors(hf, with_slots=False), hf.config)
+    model = from_tf1_checkpoint(checkpoint)
+    assert isinstance(model, AlbertSpanQA)
+    batch = parity.make_batch(hf.config.vocab_size, seed=15)
+    parity.compare("TF1 squad", parity.run_albert(model, batch), parity.hf_outputs(hf, batch),
+                   ("start_logits", "end_logits"))
