@@ -119,9 +119,8 @@ class _RequestBuilder:
         if isinstance(inputs, dict):
             columns = {}
             for name, value in inputs.items():
-                columns[name] = value if isinstance(value, np.ndarray) else np.array(
-                    value, dtype=object if _is_text(value) else None
-                )
+                # Lists follow tf.constant's defaults (int32, float32); arrays keep their dtype.
+                columns[name] = value if isinstance(value, np.ndarray) else tensors._as_array(value, None)
         else:
             inputs = list(inputs)
             if inputs and all(isinstance(x, (tuple, list)) and len(x) == 2 for x in inputs):
@@ -250,11 +249,6 @@ class _RequestBuilder:
         ]
 
 
-def _is_text(value):
-    flat = np.asarray(value, dtype=object).reshape(-1)
-    return flat.size > 0 and all(isinstance(v, (str, bytes)) for v in flat)
-
-
 # StatusProto.error_code uses tensorflow.error.Code, numbered like gRPC's codes.
 _CODE_NAMES = {status.value[0]: status.name for status in grpc.StatusCode}
 
@@ -266,8 +260,8 @@ def _error_code_name(code):
 class _Base:
     def __init__(self, target, model_name, *, signature="serving_default", version=None,
                  version_label=None, timeout=10.0, retries=3, backoff=0.05, max_backoff=2.0,
-                 max_batch_size=64, input_name="text", pair_input_names=("text_a", "text_b"),
-                 text_feature="text", tls=False, root_certificates=None, private_key=None,
+                 max_batch_size=64, input_name="text", pair_input_names=("text", "text_pair"),
+                 text_feature="text", classify_signature="classify", regress_signature="regress", tls=False, root_certificates=None, private_key=None,
                  certificate_chain=None, server_name_override=None,
                  max_message_bytes=DEFAULT_MAX_MESSAGE_BYTES, rest_url=None, metadata=None):
         if timeout is not None and timeout <= 0:
@@ -279,9 +273,11 @@ class _Base:
         self.retries = int(retries)
         self.backoff = float(backoff)
         self.max_backoff = float(max_backoff)
-        self.metadata = tuple(metadata or ())
+        self.call_metadata = tuple(metadata or ())
         self._builder = _RequestBuilder(model_name, signature, version, version_label, input_name,
                                         pair_input_names, text_feature, max_batch_size)
+        self.classify_signature = classify_signature
+        self.regress_signature = regress_signature
         self._options = [
             ("grpc.max_send_message_length", int(max_message_bytes)),
             ("grpc.max_receive_message_length", int(max_message_bytes)),
@@ -344,6 +340,7 @@ class AlbertClient(_Base):
         input_name: the text input of the signature ("text").
         pair_input_names: inputs used for (text_a, text_b) pairs.
         text_feature: tf.Example feature that `classify`/`regress` put a text in.
+        classify_signature / regress_signature: signatures of `classify` / `regress`.
         tls / root_certificates / private_key / certificate_chain / server_name_override:
             TLS: PEM bytes, PEM text or file paths; a client certificate enables mTLS.
         max_message_bytes: gRPC send/receive limit.
@@ -380,7 +377,7 @@ class AlbertClient(_Base):
         delays = self._backoff_delays()
         while True:
             try:
-                return method(request, timeout=self._remaining(deadline), metadata=self.metadata)
+                return method(request, timeout=self._remaining(deadline), metadata=self.call_metadata)
             except grpc.RpcError as e:
                 if e.code() == grpc.StatusCode.UNAVAILABLE:
                     delay = next(delays, None)
@@ -430,9 +427,14 @@ class AlbertClient(_Base):
     def classify(self, examples, *, context=None, signature=None, version=None):
         """Runs `Classify` on texts (put in feature `text_feature`) or feature dicts.
 
+        The signature defaults to the client's `classify_signature` ("classify",
+        what albert_tf exports).
+
         Returns:
             `ClassifyResult` with, per example, a list of (class label, score).
         """
+        signature = signature or self.classify_signature
+
         def over_grpc():
             built = self._builder.examples(examples)
             rows, pinned, spec = [], version, None
@@ -450,6 +452,8 @@ class AlbertClient(_Base):
 
     def regress(self, examples, *, context=None, signature=None, version=None):
         """Runs `Regress` on texts or feature dicts. Returns `RegressResult` (one float each)."""
+        signature = signature or self.regress_signature
+
         def over_grpc():
             built = self._builder.examples(examples)
             values, pinned, spec = [], version, None
@@ -548,7 +552,7 @@ class AsyncAlbertClient(_Base):
         delays = self._backoff_delays()
         while True:
             try:
-                return await method(request, timeout=self._remaining(deadline), metadata=self.metadata)
+                return await method(request, timeout=self._remaining(deadline), metadata=self.call_metadata)
             except grpc.aio.AioRpcError as e:
                 if e.code() == grpc.StatusCode.UNAVAILABLE:
                     delay = next(delays, None)
@@ -601,6 +605,8 @@ class AsyncAlbertClient(_Base):
 
     async def classify(self, examples, *, context=None, signature=None, version=None):
         """See `AlbertClient.classify`."""
+        signature = signature or self.classify_signature
+
         async def over_grpc():
             built = self._builder.examples(examples)
             parts, spec = await self._chunked(
@@ -616,6 +622,8 @@ class AsyncAlbertClient(_Base):
 
     async def regress(self, examples, *, context=None, signature=None, version=None):
         """See `AlbertClient.regress`."""
+        signature = signature or self.regress_signature
+
         async def over_grpc():
             built = self._builder.examples(examples)
             parts, spec = await self._chunked(

@@ -69,7 +69,8 @@ class RestClient:
 
     def __init__(self, base_url, model_name, *, signature="serving_default", version=None,
                  version_label=None, timeout=10.0, retries=3, backoff=0.05, input_name="text",
-                 pair_input_names=("text_a", "text_b"), text_feature="text", max_batch_size=64):
+                 pair_input_names=("text", "text_pair"), text_feature="text", max_batch_size=64,
+                 classify_signature="classify", regress_signature="regress"):
         parsed = urllib.parse.urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise ValueError(f"base_url must look like http://host:8501, got {base_url!r}")
@@ -85,6 +86,8 @@ class RestClient:
         self.pair_input_names = tuple(pair_input_names)
         self.text_feature = text_feature
         self.max_batch_size = int(max_batch_size)
+        self.classify_signature = classify_signature
+        self.regress_signature = regress_signature
 
     def _model_url(self, version=None):
         url = f"{self.base_url}/v1/models/{urllib.parse.quote(self.model_name)}"
@@ -174,8 +177,8 @@ class RestClient:
 
     def classify(self, examples, *, context=None, signature=None, version=None, text_feature=None):
         """`POST .../M:classify` -> `ClassifyResult`."""
-        body = {"signature_name": signature or self.signature,
-                "examples": self._examples(examples, text_feature)}
+        signature = signature or self.classify_signature
+        body = {"signature_name": signature, "examples": self._examples(examples, text_feature)}
         if context is not None:
             body["context"] = _to_json(context)
         answer = self._request(self._model_url(version) + ":classify", body)
@@ -184,8 +187,8 @@ class RestClient:
 
     def regress(self, examples, *, context=None, signature=None, version=None, text_feature=None):
         """`POST .../M:regress` -> `RegressResult`."""
-        body = {"signature_name": signature or self.signature,
-                "examples": self._examples(examples, text_feature)}
+        signature = signature or self.regress_signature
+        body = {"signature_name": signature, "examples": self._examples(examples, text_feature)}
         if context is not None:
             body["context"] = _to_json(context)
         answer = self._request(self._model_url(version) + ":regress", body)
