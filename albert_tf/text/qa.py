@@ -134,8 +134,10 @@ class AlbertQAPreprocessor(tf.Module):
         nrows = chars.nrows()
 
         is_space = tf.strings.regex_full_match(flat, normalization.whitespace_class())
-        first_word = tf.math.unsorted_segment_min(tf.where(is_space, _BIG, position), row, nrows)
-        last_word = tf.math.unsorted_segment_max(tf.where(is_space, -1, position), row, nrows)
+        # int64 constants: in graph mode (tf.data) a Python int becomes int32.
+        big, none = tf.constant(_BIG, tf.int64), tf.constant(-1, tf.int64)
+        first_word = tf.math.unsorted_segment_min(tf.where(is_space, big, position), row, nrows)
+        last_word = tf.math.unsorted_segment_max(tf.where(is_space, none, position), row, nrows)
         keep_space = (
             is_space
             & ~_previous(is_space, row_start)
@@ -149,11 +151,11 @@ class AlbertQAPreprocessor(tf.Module):
         if not tokenizer.keep_accents:
             out = tf_text.normalize_utf8(out, "NFKD")
             out = tf.strings.regex_replace(out, normalization.combining_class(), "")
-        lengths = tf.strings.length(tf.strings.lower(out, encoding="utf-8") if tokenizer.do_lower_case else out)
+        lengths = tf.strings.length(normalization.lower(out) if tokenizer.do_lower_case else out)
         normalized = tf.strings.reduce_join(chars.with_flat_values(out), axis=1)
         if tokenizer.do_lower_case:
             # Whole-string lowercasing keeps Python's final-sigma rule.
-            normalized = tf.strings.lower(normalized, encoding="utf-8")
+            normalized = normalization.lower(normalized)
         inclusive = tf.cumsum(lengths)
         row_base = tf.gather(tf.concat([[0], inclusive], axis=0), chars.row_splits[:-1])
         byte_ends = chars.with_flat_values(inclusive - tf.gather(row_base, row))
