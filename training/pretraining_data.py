@@ -142,29 +142,6 @@ def split_sentences(paragraph):
 # ---------------------------------------------------------------------------
 
 
-def _albert_tokenizer(proto):
-    try:
-        from albert_tf.text import AlbertTokenizer
-    except ImportError:  # albert_tf.text is being written in parallel
-        return _InterimTokenizer(proto)
-    return AlbertTokenizer(proto)
-
-
-class _InterimTokenizer:
-    """Lowercasing SentencePiece stand-in used only until AlbertTokenizer lands."""
-
-    def __init__(self, proto):
-        import tensorflow as tf
-        import tensorflow_text as tf_text
-
-        self._tf = tf
-        self._sp = tf_text.SentencepieceTokenizer(proto, out_type=tf.int32)
-        self.pad_id, self.unk_id, self.cls_id, self.sep_id, self.mask_id = 0, 1, 2, 3, 4
-
-    def tokenize(self, texts):
-        return self._sp.tokenize(self._tf.strings.lower(texts))
-
-
 class PretrainingVocab:
     """The tokenizer plus what masking needs: special ids and the start-piece table.
 
@@ -176,11 +153,12 @@ class PretrainingVocab:
     def __init__(self, spm_model=None):
         import sentencepiece
 
+        from albert_tf.text import AlbertTokenizer
         from albert_tf.text.masking import start_piece_table
 
         self.spm_model = resolve_path(spm_model or f"{RESOURCE_PREFIX}albert-30k-clean.model")
         proto = pathlib.Path(self.spm_model).read_bytes()
-        self.tokenizer = _albert_tokenizer(proto)
+        self.tokenizer = AlbertTokenizer(proto)
         sp = sentencepiece.SentencePieceProcessor(model_proto=proto)
         self.vocab_size = sp.get_piece_size()
         self.start_pieces = start_piece_table([sp.id_to_piece(i) for i in range(self.vocab_size)])

@@ -174,6 +174,9 @@ def choose_spans(token_ids, config, rng, input_mask=None):
     word_len = np.array([end - start for start, end in words], dtype=np.int64)
     covered = np.zeros(len(words), dtype=np.int64)
     len_cum = np.concatenate([[0], np.cumsum(word_len)])
+    # An n-gram is n adjacent words: never across [SEP] or another special token.
+    gap = np.array([words[j + 1][0] != words[j][1] for j in range(len(words) - 1)], np.int64)
+    gap_cum = np.concatenate([[0], np.cumsum(gap)])
     chosen = []
     used = 0
     ngrams = np.arange(1, config.max_ngram + 1)
@@ -186,6 +189,8 @@ def choose_spans(token_ids, config, rng, input_mask=None):
             cov_cum = np.concatenate([[0], np.cumsum(covered)])
             free = (cov_cum[m:] - cov_cum[:-m]) == 0
             fits = (len_cum[m:] - len_cum[:-m]) <= budget - used
+            # Window j..j+m-1 crosses gaps j..j+m-2.
+            fits &= (gap_cum[m - 1:] - gap_cum[:len(gap_cum) - m + 1]) == 0
             starts = np.flatnonzero(free & fits)
             if len(starts):
                 picked = (int(rng.choice(starts)), m)
