@@ -1,0 +1,209 @@
+"""`albert-tf demo`: shipped data -> pretraining -> fine-tuning -> export -> serving -> answers.
+
+Stages (each shows progress; a finished stage is reused when rerun):
+
+1. data      check the shipped corpora (or the user's `--corpus` files)
+2. pretrain  a tiny ALBERT, n-gram MLM + SOP with LAMB (configs/pretrain_tiny.yaml)
+3. finetune  sentiment on the movie review snippets, fixed split
+             (configs/finetune_movie_reviews.yaml), starting from stage 2
+4. export    a raw-text SavedModel in TF Serving's layout (<base>/<version>/)
+5. serve     start the development server (TF Serving's gRPC/REST APIs) on loopback,
+             send the sentences through the gRPC client, print the predictions,
+             stop the server
+
+Everything lands in `--output-dir` (default `out/`): plots, metrics and a
+`summary.json` / `SUMMARY.md`. Ctrl-C stops the server and leaves no process.
+"""
+
+import json
+import pathlib
+import subprocess
+import sys
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+MODEL_NAME = "sentiment"
+LABELS = ["negative", "positive"]
+DEFAULT_TEXTS = [
+    "a gorgeous, witty, seductive movie.",
+    "the plot is a tired retread and the acting is wooden.",
+]
+
+
+def add_arguments(parser):
+    parser.add_argument("--output-dir", default="out", help="where every stage writes (default %(default)s)")
+    parser.add_argument("--text", action="append", default=None,
+                        help="a sentence to classify through the served model (repeatable)")
+    parser.add_argument("--corpus", nargs="+", default=None,
+                        help="your own text files for pretraining (one sentence or paragraph a line, "
+                             "blank line between documents; .gz allowed)")
+    parser.add_argument("--pretrain-steps", type=int, default=None, help="override the pretraining steps")
+    parser.add_argument("--finetune-epochs", type=int, default=None, help="override the fine-tuning epochs")
+    parser.add_argument("--fresh", action="store_true", help="rerun every stage instead of reusing finished ones")
+    return parser
+
+
+def _banner(index, name, detail):
+    print(f"\n=== [{index}/5] {name}: {detail}", flush=True)
+
+
+def _load_yaml(path):
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def stage_data(args):
+    from albert_tf import resources
+
+    if args.corpus:
+        files = [str(pathlib.Path(p).resolve()) for p in args.corpus]
+        missing = [p for p in files if not pathlib.Path(p).is_file()]
+        if missing:
+            raise SystemExit(f"--corpus: no such file(s): {missing}")
+    else:
+        resources.verify()
+        files = None  # the config's shipped corpus
+    return {"corpus": files or "shipped (albert_tf/resources)"}, files
+
+
+def stage_pretrain(args, out, corpus_files):
+    from training.pretrain import run_pretraining
+
+    config = _load_yaml(CONFIGS / "pretrain_tiny.yaml")
+    config["output_dir"] = str(out / "pretrain")
+    if corpus_files:
+        config["data"]["text_files"] = corpus_files
+    if args.pretrain_steps:
+        config["train"]["steps"] = args.pretrain_steps
+    done = out / "pretrain" / "final_metrics.json"
+    if done.exists() and not args.fresh:
+        print(f"reusing {done}")
+        return json.loads(done.read_text())
+    return run_pretraining(config)
+
+
+def stage_finetune(args, out, pretrained_dir):
+    from training.finetune import run_finetuning
+
+    config = _load_yaml(CONFIGS / "finetune_movie_reviews.yaml")
+    config["model"]["pretrained"] = str(pretrained_dir)
+    config["output_dir"] = str(out / "finetune")
+    config["overwrite"] = True
+    if args.finetune_epochs:
+        config["training"]["epochs"] = args.finetune_epochs
+    done = out / "finetune" / "metrics.json"
+    if done.exists() and not args.fresh:
+        print(f"reusing {done}")
+        return {"metrics": json.loads(done.read_text()), "output_dir": str(out / "finetune")}
+    return run_finetuning(config)
+
+
+def stage_export(args, out, model_dir):
+    import albert_tf
+    from albert_tf.export import export_saved_model
+    from albert_tf.text import AlbertTokenizer
+
+    base = out / "export" / MODEL_NAME
+    existing = sorted(base.glob("[0-9]*")) if base.exists() else []
+    if existing and not args.fresh:
+        print(f"reusing {existing[-1]}")
+        return existing[-1]
+    model = albert_tf.load(model_dir)
+    tokenizer = AlbertTokenizer(model_dir / "spiece.model")
+    return export_saved_model(model, tokenizer, base, labels=LABELS, seq_length=128, model_name=MODEL_NAME)
+
+
+def _start_server(base_dir):
+    command = [
+        sys.executable, "-m", "serving.server", "--model_name", MODEL_NAME,
+        "--model_base_path", str(base_dir.resolve()), "--port", "0", "--rest_api_port", "0",
+        "--file_system_poll_wait_seconds", "0",
+    ]
+    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    line = server.stdout.readline()
+    if not line.startswith("READY"):
+        server.kill()
+        raise RuntimeError(f"the development server did not start (printed {line!r}); see its log above")
+    ports = dict(item.split("=") for item in line.split()[1:])
+    return server, int(ports["grpc"])
+
+
+def _stop_server(server):
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def stage_serve(texts, base_dir):
+    from serving.client import AlbertClient
+
+    server, grpc_port = _start_server(base_dir)
+    try:
+        with AlbertClient(f"127.0.0.1:{grpc_port}", MODEL_NAME, timeout=60) as client:
+            client.wait_until_available(timeout=120)
+            start = time.perf_counter()
+            result = client.predict(texts)
+            latency = time.perf_counter() - start
+        answers = []
+        for text, prediction in zip(texts, result.predictions):
+            answers.append({"text": text, "label": prediction.label,
+                            "probabilities": [round(float(p), 4) for p in prediction.probabilities]})
+            print(f"  {prediction.label:>8}  {max(prediction.probabilities):.3f}  {text}")
+        return {"grpc_port": grpc_port, "latency_s": round(latency, 4), "answers": answers}
+    finally:
+        _stop_server(server)
+
+
+def _write_summary(out, summary):
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    lines = ["# albert-tf main job", ""]
+    for stage, info in summary["stages"].items():
+        lines.append(f"## {stage} ({info['seconds']:.0f} s)")
+        lines.append("```json")
+        lines.append(json.dumps(info["result"], indent=2, default=str))
+        lines.append("```")
+    (out / "SUMMARY.md").write_text("\n".join(lines) + "\n")
+
+
+def run(args):
+    out = pathlib.Path(args.output_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    texts = args.text or DEFAULT_TEXTS
+    summary = {"stages": {}}
+
+    def timed(index, name, detail, fn):
+        _banner(index, name, detail)
+        start = time.perf_counter()
+        result = fn()
+        summary["stages"][name] = {"seconds": time.perf_counter() - start, "result": result}
+        return result
+
+    info, corpus_files = stage_data(args)
+    summary["stages"]["data"] = {"seconds": 0.0, "result": info}
+    _banner(1, "data", str(info["corpus"]))
+    pretrained = timed(2, "pretrain", "tiny ALBERT, n-gram MLM + SOP, LAMB",
+                       lambda: stage_pretrain(args, out, corpus_files))
+    finetuned = timed(3, "finetune", "movie review snippets, fixed split",
+                      lambda: stage_finetune(args, out, pathlib.Path(pretrained["model"])))
+    version_dir = timed(4, "export", "raw-text SavedModel for TF Serving",
+                        lambda: stage_export(args, out, pathlib.Path(finetuned["output_dir"]) / "model"))
+    served = timed(5, "serve", "development server + gRPC client",
+                   lambda: stage_serve(texts, pathlib.Path(version_dir).parent))
+    _write_summary(out, summary)
+
+    test = finetuned["metrics"].get("test", {})
+    print("\n=== done")
+    print(f"pretraining: MLM accuracy {pretrained.get('eval_mlm_accuracy', float('nan')):.3f} "
+          f"(unigram baseline {pretrained.get('mlm_unigram_baseline', float('nan')):.3f}), "
+          f"SOP accuracy {pretrained.get('eval_sop_accuracy', float('nan')):.3f}")
+    print(f"fine-tuning: test accuracy {test.get('accuracy', float('nan')):.3f}")
+    print(f"served answer latency: {served['latency_s'] * 1000:.0f} ms for {len(texts)} texts")
+    print(f"summary: {out / 'SUMMARY.md'}")
+    return 0
