@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks; `python -m bench.run` runs them all and writes docs/BENCHMARKS.md."""
