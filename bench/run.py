@@ -27,10 +27,6 @@ import traceback
 BENCHMARKS = ["tokenization", "inference", "pretraining", "finetuning", "serving"]
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
-# Dense bf16/fp16 tensor-core peak FLOP/s of common accelerators, for the
-# "fraction of peak" figure on a GPU (vendor datasheets, dense, no sparsity).
-PEAK_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "T4": 65e12, "V100": 125e12}
-
 
 def machine():
     import tensorflow as tf
