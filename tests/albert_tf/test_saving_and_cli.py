@@ -1,0 +1,45 @@
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import albert_tf
+from albert_tf import PRESETS, AlbertBackbone, AlbertClassifier, saving
+from tests.conftest import random_batch
+
+
+def test_save_and_load_directory_round_trip(tmp_path):
+    model = AlbertClassifier(AlbertBackbone(PRESETS["albert_tiny"]), num_classes=2)
+    batch = random_batch(PRESETS["albert_tiny"])
+    saving.save(model, tmp_path / "clf", extra_files={"spiece.model": b"proto"})
+    restored = albert_tf.load(tmp_path / "clf")
+    np.testing.assert_array_equal(model(batch), restored(batch))
+    assert (tmp_path / "clf" / "spiece.model").read_bytes() == b"proto"
+    with pytest.raises(FileExistsError, match="already exists"):
+        saving.save(model, tmp_path / "clf")
+
+
+def test_failed_save_leaves_nothing(tmp_path):
+    class Unsavable(keras.Model):
+        def save(self, *args, **kwargs):
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        saving.save(Unsavable(), tmp_path / "model")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_missing_model_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match=str(tmp_path / "nothing")):
+        albert_tf.load(tmp_path / "nothing")
+
+
+def test_cli_lists_every_command():
+    result = subprocess.run(
+        [sys.executable, "-m", "albert_tf.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("vocab", "convert", "export", "create-pretraining-data", "pretrain",
+                    "finetune", "evaluate", "serve", "query", "demo"):
+        assert command in result.stdout
