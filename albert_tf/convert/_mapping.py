@@ -252,9 +252,11 @@ def apply_name_map(
                 f"found {_shape_text(shape)}"
             )
         dtype = source.dtypes[name]
-        kind = getattr(np.dtype(dtype), "kind", None) if _is_numpy_dtype(dtype) else None
-        if kind != "f":
-            problems.append(f"tensor {name!r}: expected a floating-point dtype, found {dtype}")
+        if not _is_numpy_dtype(dtype):  # e.g. safetensors BF16
+            problems.append(f"tensor {name!r}: dtype {dtype} cannot be read with numpy; "
+                            "re-save the source in float32 or float16")
+        elif np.dtype(dtype).kind != "f":
+            problems.append(f"tensor {name!r}: expected a floating-point dtype, found {np.dtype(dtype)}")
     if problems:
         raise ConversionError(f"{where} does not match the config:\n  " + "\n  ".join(problems))
 

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from albert_tf import AlbertBackbone, AlbertClassifier, AlbertPretrainer, AlbertSpanQA
-from albert_tf.convert import ConversionError, from_tf1_checkpoint
+from albert_tf.convert import from_tf1_checkpoint
 
 CONFIG_NAMES = ("albert_tiny", "albert_tiny_grouped", "albert_tiny_unfactorized")
 
