@@ -24,7 +24,8 @@ class AlbertBackbone(keras.Model):
     Outputs (dict):
         sequence_output: [B, T, H] last layer.
         pooled_output: [B, H] tanh(dense(first token)).
-        encoder_outputs: list of L tensors [B, T, H], one per layer application.
+        encoder_outputs: list of L * inner_group_num tensors [B, T, H], one per
+            transformer layer application (as the original's all_layer_outputs).
 
     Parameter sharing follows the original: `num_hidden_groups` groups of
     `inner_group_num` transformer layers; layer application `l` runs every
@@ -97,7 +98,7 @@ class AlbertBackbone(keras.Model):
         for layer_index in range(config.num_hidden_layers):
             for layer in groups[config.group_of_layer(layer_index)]:
                 x = layer(x, inputs["input_mask"])
-            encoder_outputs.append(x)
+                encoder_outputs.append(x)
         pooled = pooler(x[:, 0, :])
         outputs = {
             "sequence_output": x,

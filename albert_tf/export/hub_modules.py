@@ -95,7 +95,6 @@ def export_encoder_module(model, directory, tokenizer=None):
     """
     backbone, mlm_head = _split_model(model)
     directory = pathlib.Path(directory)
-    num_layers = backbone.config.num_hidden_layers
 
     def encode(inputs, training=False):
         outputs = backbone({name: inputs[name] for name in INPUT_NAMES}, training=training)
@@ -118,8 +117,8 @@ def export_encoder_module(model, directory, tokenizer=None):
     def serve(inputs):
         outputs = encode(inputs)
         flat = {k: v for k, v in outputs.items() if k != "encoder_outputs"}
-        for i in range(num_layers):
-            flat[f"encoder_outputs_{i}"] = outputs["encoder_outputs"][i]
+        for i, layer_output in enumerate(outputs["encoder_outputs"]):
+            flat[f"encoder_outputs_{i}"] = layer_output
         return flat
 
     if mlm_head is not None:

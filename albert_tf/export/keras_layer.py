@@ -54,7 +54,7 @@ class HubEncoderLayer(keras.layers.Layer):
 
     Returns:
         The module's outputs: dict `pooled_output` [B, H], `sequence_output`
-        [B, T, H], `encoder_outputs` (list of L [B, T, H]), `default` [B, H]
+        [B, T, H], `encoder_outputs` (list of L * inner_group_num [B, T, H]), `default` [B, H]
         (and `mlm_logits` [B, P, V] with `sub_module="mlm"`).
 
     Args:

@@ -12,7 +12,8 @@ def test_outputs_have_documented_shapes_for_every_layer_application():
     out = backbone(random_batch(config, batch_size=2, seq_length=7))
     assert tuple(out["sequence_output"].shape) == (2, 7, config.hidden_size)
     assert tuple(out["pooled_output"].shape) == (2, config.hidden_size)
-    assert len(out["encoder_outputs"]) == config.num_hidden_layers
+    # One per transformer layer application, as the original's all_layer_outputs.
+    assert len(out["encoder_outputs"]) == config.num_hidden_layers * config.inner_group_num
     np.testing.assert_array_equal(out["encoder_outputs"][-1], out["sequence_output"])
 
 

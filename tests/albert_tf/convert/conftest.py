@@ -92,15 +92,13 @@ def hf_outputs(model, batch):
         "attention_mask": torch.tensor(batch["input_mask"], dtype=torch.long),
         "token_type_ids": torch.tensor(batch["input_type_ids"], dtype=torch.long),
     }
-    inner = model.config.inner_group_num
     with torch.no_grad():
         base = model.albert if hasattr(model, "albert") else model
         encoded = base(**kwargs, output_hidden_states=True)
         out = {
             "sequence_output": encoded.last_hidden_state.numpy(),
-            # HF lists one state per inner layer (as GR's all_encoder_layers);
-            # albert_tf one per layer application: the last inner layer's.
-            "encoder_outputs": [h.numpy() for h in encoded.hidden_states[1:]][inner - 1 :: inner],
+            # One state per inner layer application in HF, GR and albert_tf.
+            "encoder_outputs": [h.numpy() for h in encoded.hidden_states[1:]],
         }
         if encoded.pooler_output is not None:  # token classification / QA have none
             out["pooled_output"] = encoded.pooler_output.numpy()
