@@ -96,9 +96,14 @@ def to_tensor_proto(value, dtype=None):
 
 def _as_array(value, dtype):
     """numpy view of `value`: an object array for text, numeric otherwise."""
-    if dtype is not None:
-        return np.asarray(value, dtype=dtype)
-    array = np.asarray(value)
+    try:
+        if dtype is not None:
+            return np.asarray(value, dtype=dtype)
+        array = np.asarray(value)
+    except ValueError as e:
+        raise ValueError(
+            f"Cannot build a tensor from {value!r}: expected a rectangular (non-ragged) shape ({e})"
+        ) from None
     if array.dtype.kind in "USO":
         # Object dtype keeps bytes exact ('S' arrays drop trailing NULs).
         array = np.array(value, dtype=object)
@@ -136,8 +141,14 @@ def to_ndarray(proto):
         raise ValueError(f"Unsupported tensor dtype {dt_name}; expected one of {sorted(_VAL_FIELD)}.")
     np_dtype = _DT_TO_NUMPY[dt_name]
     if proto.tensor_content:
+        item = np_dtype.itemsize
+        if len(proto.tensor_content) != count * item:
+            raise ValueError(
+                f"Malformed {dt_name} tensor: {len(proto.tensor_content) // item} values for shape "
+                f"{list(shape)} ({count} elements expected)."
+            )
         values = np.frombuffer(proto.tensor_content, dtype=np_dtype.newbyteorder("<"))
-        return _fill(values.astype(np_dtype), shape, count, dt_name)
+        return values.astype(np_dtype).reshape(shape)
     raw = getattr(proto, _VAL_FIELD[dt_name])
     if dt_name == "DT_HALF":
         # half_val carries the float16 bit patterns in int32 slots.
@@ -153,7 +164,7 @@ def _fill(values, shape, count, dt_name):
     if values.size == 0 and count == 0:
         return values.reshape(shape)
     if 0 < values.size < count:
-        # TF's convention: the last value repeats to fill the shape.
+        # TF's convention for the *_val fields: the last value repeats to fill the shape.
         padded = np.concatenate([values, np.repeat(values[-1:], count - values.size)])
         return padded.reshape(shape)
     raise ValueError(

@@ -204,3 +204,16 @@ def test_query_cli(server):
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["text"] for r in rows] == ["a gripping film", "dull"]
     assert all(r["label"] in LABELS and abs(sum(r["probabilities"]) - 1) < 1e-5 for r in rows)
+
+
+def test_k8s_readiness_probe_command(server):
+    """The Deployment's readiness probe, run verbatim (port/name substituted) against the server."""
+    import yaml
+
+    with open(f"{REPO}/serving/k8s/deployment.yaml") as f:
+        deployment = yaml.safe_load(f)
+    probe = deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["exec"]["command"]
+    ready = [part.replace("8501", str(server.rest_port)) for part in probe]
+    assert subprocess.run(ready, timeout=30).returncode == 0
+    unknown = [part.replace("/v1/models/albert", "/v1/models/nope") for part in ready]
+    assert subprocess.run(unknown, timeout=30).returncode != 0
