@@ -80,18 +80,27 @@ def read_data(data, split, task=None):
             raise ValueError(f"data has no file for split {split!r} (keys: {sorted(data)})")
         result = FILE_FORMATS[data["format"]](data[split], **options)
     limit = (data.get("max_examples") or {}).get(split)
-    if limit is not None:
-        result = result[:limit] if isinstance(result, list) else _take(result, limit)
-    return result
+    return subset(result, limit)
 
 
-def _take(data, n):
+def subset(data, n, seed=0):
+    """`n` examples drawn with a fixed seed, in file order (all when n is None).
+
+    A seeded draw rather than the first `n`: the shipped files are sorted
+    (e.g. the movie reviews list all positives first).
+    """
     import dataclasses
 
+    size = len(data)
+    if n is None or n >= size:
+        return data
+    keep = np.sort(np.random.default_rng(seed).permutation(size)[:n])
+    if isinstance(data, list):
+        return [data[i] for i in keep]
     fields = {}
     for field in dataclasses.fields(data):
         value = getattr(data, field.name)
-        fields[field.name] = value[:n] if isinstance(value, list) else value
+        fields[field.name] = [value[i] for i in keep] if isinstance(value, list) else value
     return dataclasses.replace(data, **fields)
 
 

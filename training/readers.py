@@ -82,14 +82,6 @@ class TextClassificationData:
     def is_regression(self):
         return self.label_names is None
 
-    def take(self, n):
-        """The first `n` examples (all when n is None)."""
-        if n is None:
-            return self
-        return dataclasses.replace(
-            self, texts_a=self.texts_a[:n], labels=self.labels[:n],
-            texts_b=None if self.texts_b is None else self.texts_b[:n],
-        )
 
 
 @dataclasses.dataclass

@@ -1,0 +1,170 @@
+"""Fine-tuning benchmark on the movie review snippets (fixed split), side by side.
+
+Three systems, same data (`training.readers.movie_reviews`: the fixed
+80/10/10 split by text hash), same test set:
+
+1. albert_tf: `training.finetune.run_finetuning` (AlbertClassifier, AdamW
+   with warmup + linear decay, best dev epoch), from `pretrained_dir` or a
+   random `albert_tiny`.
+2. keras-hub: `keras_hub.models.AlbertTextClassifier` on a random
+   `keras_hub.models.AlbertBackbone` of the same shape, fed the same
+   token ids (albert_tf's tokenizer: keras-hub's does not lowercase), the
+   same optimizer, schedule, batch size and number of epochs.
+3. TF-IDF (word 1-2 grams) + logistic regression (scikit-learn).
+
+Prints accuracies, training wall times and their ratio. Run:
+
+    .venv/bin/python bench/bench_finetuning.py [--quick] [--pretrained DIR]
+"""
+
+import argparse
+import json
+import math
+import os
+import tempfile
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np  # noqa: E402
+
+from training import readers  # noqa: E402
+from training.evaluate import subset  # noqa: E402
+
+
+def _settings(quick):
+    if quick:
+        return {"train": 512, "dev": 128, "test": 256, "epochs": 1, "seq_length": 32, "batch_size": 32}
+    return {"train": None, "dev": None, "test": None, "epochs": 3, "seq_length": 64, "batch_size": 32}
+
+
+def tfidf_baseline(train, test):
+    """TF-IDF word 1-2 grams + logistic regression; test accuracy."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+    features = vectorizer.fit_transform(train.texts_a)
+    classifier = LogisticRegression(C=4.0, max_iter=2000).fit(features, train.labels)
+    predictions = classifier.predict(vectorizer.transform(test.texts_a))
+    return float(np.mean(predictions == np.asarray(test.labels)))
+
+
+def albert_tf_run(settings, learning_rate, pretrained_dir, workdir):
+    from training import finetune
+
+    data = {"name": "movie_reviews",
+            "max_examples": {k: settings[k] for k in ("train", "dev", "test") if settings[k]}}
+    config = {
+        "task": "classification",
+        "data": data,
+        "model": {"preset": "albert_tiny", "pretrained": pretrained_dir, "dropout": 0.1},
+        "seq_length": settings["seq_length"],
+        "training": {"batch_size": settings["batch_size"], "eval_batch_size": 128,
+                     "epochs": settings["epochs"], "learning_rate": learning_rate,
+                     "early_stopping_patience": 0},
+        "output_dir": os.path.join(workdir, "albert_tf"),
+        "verbose": 0,
+    }
+    start = time.perf_counter()
+    out = finetune.run_finetuning(config)
+    return {"accuracy": out["metrics"]["test"]["accuracy"], "seconds": time.perf_counter() - start,
+            "best_epoch": out["best_epoch"]}
+
+
+def keras_hub_run(settings, learning_rate, train, dev, test):
+    import keras
+    import keras_hub
+
+    import albert_tf
+    from training import evaluate as evaluation
+    from training import optimization
+
+    keras.utils.set_random_seed(0)
+    config = albert_tf.AlbertConfig.from_preset("albert_tiny")
+    backbone = keras_hub.models.AlbertBackbone(
+        vocabulary_size=config.vocab_size, num_layers=config.num_hidden_layers,
+        num_heads=config.num_attention_heads, embedding_dim=config.embedding_size,
+        hidden_dim=config.hidden_size, intermediate_dim=config.intermediate_size,
+        num_groups=config.num_hidden_groups, num_inner_repetitions=config.inner_group_num,
+        dropout=config.hidden_dropout_prob, max_sequence_length=config.max_position_embeddings,
+    )
+    model = keras_hub.models.AlbertTextClassifier(backbone, num_classes=2, preprocessor=None, dropout=0.1)
+    task = evaluation.get_task("classification", evaluation.load_tokenizer(), settings["seq_length"])
+    rename = {"input_word_ids": "token_ids", "input_type_ids": "segment_ids", "input_mask": "padding_mask"}
+
+    def hub_inputs(ds, labels=True):
+        def convert(x, y=None):
+            x = {rename[k]: v for k, v in x.items()}
+            return (x, y) if labels else x
+
+        return ds.map(convert)
+
+    steps = math.ceil(len(train) / settings["batch_size"])
+    total = steps * settings["epochs"]
+    optimizer = optimization.create_optimizer(
+        "adamw", learning_rate, num_train_steps=total, num_warmup_steps=int(0.1 * total), weight_decay=0.01,
+    )
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+    def accuracy(data):
+        logits = model.predict(hub_inputs(task.dataset(data, 128, labels=False), labels=False), verbose=0)
+        return float(np.mean(np.asarray(logits).argmax(-1) == np.asarray(data.labels)))
+
+    start = time.perf_counter()
+    best, best_weights = -1.0, None
+    for _ in range(settings["epochs"]):
+        model.fit(hub_inputs(task.dataset(train, settings["batch_size"], training=True)), epochs=1, verbose=0)
+        score = accuracy(dev)
+        if score > best:
+            best, best_weights = score, model.get_weights()
+    model.set_weights(best_weights)
+    return {"accuracy": accuracy(test), "seconds": time.perf_counter() - start}
+
+
+def run(quick=False, pretrained_dir=None, learning_rate=None):
+    """Runs the three systems; returns their accuracies and times.
+
+    Args:
+        quick: a few hundred examples, one epoch, seq 32 (a smoke run).
+        pretrained_dir: albert_tf model directory to start albert_tf from
+            (keras-hub then stays random: there is no shared checkpoint).
+        learning_rate: default 1e-4 from a pretrained model, 1e-3 random.
+
+    Returns:
+        {"albert_tf": {...}, "keras_hub": {...}, "tfidf_logreg": {...},
+         "settings": {...}, "time_ratio_albert_tf_over_keras_hub": float}
+    """
+    settings = _settings(quick)
+    learning_rate = learning_rate or (1e-4 if pretrained_dir else 1e-3)
+    # The same seeded subsets that run_finetuning's `max_examples` draws.
+    train, dev, test = (
+        subset(readers.movie_reviews(split), settings[split]) for split in ("train", "dev", "test")
+    )
+    result = {"settings": dict(settings, learning_rate=learning_rate, pretrained_dir=pretrained_dir,
+                               sizes={"train": len(train), "dev": len(dev), "test": len(test)})}
+    start = time.perf_counter()
+    result["tfidf_logreg"] = {"accuracy": tfidf_baseline(train, test), "seconds": time.perf_counter() - start}
+    with tempfile.TemporaryDirectory() as workdir:
+        result["albert_tf"] = albert_tf_run(settings, learning_rate, pretrained_dir, workdir)
+    result["keras_hub"] = keras_hub_run(settings, learning_rate, train, dev, test)
+    result["time_ratio_albert_tf_over_keras_hub"] = result["albert_tf"]["seconds"] / result["keras_hub"]["seconds"]
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--pretrained", help="albert_tf model directory to fine-tune from")
+    parser.add_argument("--learning-rate", type=float)
+    args = parser.parse_args()
+    result = run(args.quick, args.pretrained, args.learning_rate)
+    print(f"movie review snippets, fixed split, test n={result['settings']['sizes']['test']}")
+    for name in ("albert_tf", "keras_hub", "tfidf_logreg"):
+        print(f"  {name:14s} accuracy {result[name]['accuracy']:.4f}   train+eval {result[name]['seconds']:.1f}s")
+    print(f"  time ratio albert_tf / keras_hub: {result['time_ratio_albert_tf_over_keras_hub']:.2f}")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
