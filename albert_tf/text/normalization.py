@@ -117,5 +117,37 @@ def normalize(strings, do_lower_case=True, keep_accents=False):
         x = tf_text.normalize_utf8(x, "NFKD")
         x = tf.strings.regex_replace(x, combining_class(), "")
     if do_lower_case:
-        x = tf.strings.lower(x, encoding="utf-8")
+        x = lower(x)
     return x
+
+
+def lower(strings):
+    """Unicode lowercasing like `str.lower` (final sigma included), NUL-safe.
+
+    `tf.strings.lower(..., encoding="utf-8")` stops at the first NUL byte
+    (TensorFlow 2.21); strings holding a NUL are lowercased piece by piece
+    between their NULs (a rare, slower path).
+    """
+    strings = tf.convert_to_tensor(strings)
+
+    def with_nul():
+        # Split each string into runs of non-NUL characters and single
+        # NULs (string ops that take a pattern stop at NUL too), lowercase
+        # the runs, join back.
+        flat = tf.reshape(strings, [-1])
+        chars = tf.strings.unicode_split(flat, "UTF-8")
+        values = chars.flat_values
+        row = chars.value_rowids()
+        row_start = tf.equal(tf.range(tf.size(values, out_type=tf.int64)), tf.gather(chars.row_splits, row))
+        is_nul = tf.equal(values, "\x00")
+        after_nul = tf.concat([[False], is_nul[:-1]], axis=0)
+        segment = tf.cumsum(tf.cast(row_start | is_nul | after_nul, tf.int64)) - 1
+        num_segments = tf.reduce_max(segment) + 1
+        runs = tf.strings.unsorted_segment_join(values, segment, num_segments)
+        runs = tf.where(tf.equal(runs, "\x00"), runs, tf.strings.lower(runs, encoding="utf-8"))
+        run_row = tf.math.unsorted_segment_max(row, segment, num_segments)
+        joined = tf.strings.unsorted_segment_join(runs, run_row, tf.size(flat, out_type=tf.int64))
+        return tf.reshape(joined, tf.shape(strings))
+
+    no_nul = tf.reduce_all(tf.strings.regex_full_match(strings, "[^\\x00]*"))
+    return tf.cond(no_nul, lambda: tf.strings.lower(strings, encoding="utf-8"), with_nul)

@@ -1,5 +1,6 @@
 """`AlbertTokenizer`: ALBERT normalization + SentencePiece, all in TF ops."""
 
+import hashlib
 import os
 import pathlib
 
@@ -8,6 +9,8 @@ import sentencepiece as spm
 import tensorflow as tf
 import tensorflow_text as tf_text
 from sentencepiece import sentencepiece_model_pb2
+from tensorflow.python.trackable import resource
+from tensorflow_text.python.ops.sentencepiece_tokenizer import gen_sentencepiece_tokenizer
 
 from albert_tf.text import normalization
 
@@ -37,6 +40,27 @@ def _read_proto(proto):
     if not model.pieces:
         raise ValueError("proto is not a serialized SentencePiece model: it has no pieces")
     return bytes(proto), model
+
+
+class _SharedSentencepieceModel(resource.TrackableResource):
+    """tensorflow-text's SentencePiece model resource, under a shared name.
+
+    tensorflow-text creates the model as a resource private to the eager
+    kernel that made it, so anything that clears TensorFlow's eager kernel
+    cache (`tf.random.set_seed`, `keras.utils.set_random_seed`) destroys it
+    and every later call fails with "Resource ... SentencepieceOp ... does
+    not exist". A shared name (one per model content) keeps the resource
+    in the resource manager, where a new kernel finds it again.
+    """
+
+    def __init__(self, model):
+        super().__init__()
+        self._model = model
+        self._shared_name = "albert_tf_spm_" + hashlib.sha256(model).hexdigest()[:20]
+        _ = self.resource_handle
+
+    def _create_resource(self):
+        return gen_sentencepiece_tokenizer.sentencepiece_op(model=self._model, shared_name=self._shared_name)
 
 
 def digit_comma_pieces(processor, pieces):
@@ -162,6 +186,7 @@ class AlbertTokenizer(tf.Module):
         self.mask_id = self._special_id("[MASK]")
 
         self._sp = tf_text.SentencepieceTokenizer(model=self._proto, out_type=tf.int32)
+        self._sp._model_resource = _SharedSentencepieceModel(self._proto)
         self._expansion = self._build_expansion(pieces) if self.split_digit_comma else None
 
     def _special_id(self, piece):
