@@ -105,6 +105,7 @@ def train_vocab(
         if count == 0:
             raise ValueError(f"No text found in {[str(f) for f in files]}")
         prefix = pathlib.Path(work) / "model"
+        spm.set_random_generator_seed(seed)
         try:
             spm.SentencePieceTrainer.train(
                 input=str(corpus),
@@ -128,7 +129,6 @@ def train_vocab(
                 unk_piece="<unk>",
                 control_symbols=list(CONTROL_SYMBOLS),
                 user_defined_symbols=list(user_defined_symbols),
-                random_seed=seed,
                 num_threads=num_threads,
                 minloglevel=2,
             )
