@@ -244,7 +244,7 @@ def export_preprocess_module(tokenizer, directory, seq_length=128):
         return _pack(list(inputs), seq_length, *ids)
 
     root = _Trackable()
-    root.tokenizer = tokenizer
+    root.tokenizer = getattr(tokenizer, "_sp", tokenizer)  # see task_export._tokenizer_resources
     root.tokenize = _Trackable()
     root.tokenize.__call__ = tf.function(tokenize, input_signature=[strings_spec])
     root.tokenize.get_special_tokens_dict = tf.function(

@@ -292,15 +292,19 @@ class _Signatures:
         return {"outputs": predictions[:, 0]}
 
     def functions(self):
+        # Pure TF ops throughout, so no autograph (it only slows tracing).
+        def trace(fn, specs):
+            return tf.function(fn, input_signature=specs, autograph=False).get_concrete_function()
+
         functions = {
-            "serving_default": tf.function(self.serve_text, input_signature=self.text_inputs()),
-            "serve_token_ids": tf.function(self.serve_token_ids, input_signature=self.token_id_inputs()),
+            "serving_default": trace(self.serve_text, self.text_inputs()),
+            "serve_token_ids": trace(self.serve_token_ids, self.token_id_inputs()),
         }
         serialized = [_strings("inputs")]
         if self.task == "classifier":
-            functions["classify"] = tf.function(self.classify, input_signature=serialized)
+            functions["classify"] = trace(self.classify, serialized)
         if self.task == "regression" and self.model.num_classes == 1:
-            functions["regress"] = tf.function(self.regress, input_signature=serialized)
+            functions["regress"] = trace(self.regress, serialized)
         return functions
 
     def warmup_logs(self, model_name):
@@ -318,6 +322,15 @@ class _Signatures:
             batches = [{"text": texts[:1]}, {"text": texts}]
         encoded = [{k: np.array(v, dtype=object) for k, v in b.items()} for b in batches]
         return [warmup.predict_log(b, "serving_default", model_name) for b in encoded]
+
+
+def _tokenizer_resources(tokenizer):
+    """What the saved graph must track of the tokenizer: its SentencePiece op.
+
+    Tracking the whole `AlbertTokenizer` module also works, but saving then
+    walks its Python attributes (a 30k-entry piece index) for seconds.
+    """
+    return getattr(tokenizer, "_sp", tokenizer)
 
 
 def _set_method_names(export_dir, method_names):
@@ -411,10 +424,10 @@ def export_saved_model(
     signatures = _Signatures(model, task, tokenizer, seq_length, labels, text_pair, max_answer_length)
     root = tf.__internal__.tracking.AutoTrackable()
     root.variables = [v.value for v in model.variables]
-    root.tokenizer = tokenizer
+    root.tokenizer = _tokenizer_resources(tokenizer)
+    # Only signatures are saved (what TF Serving and clients call): saving
+    # the tf.functions as attributes too would double the tracing time.
     functions = signatures.functions()
-    for name, function in functions.items():
-        setattr(root, name, function)
 
     metadata = {
         "task": task,
@@ -435,7 +448,7 @@ def export_saved_model(
         root.metadata_file = tf.saved_model.Asset(str(meta))
         tf.saved_model.save(
             root, str(staging),
-            signatures={name: fn.get_concrete_function() for name, fn in functions.items()},
+            signatures=functions,
         )
         _set_method_names(staging, {"classify": CLASSIFY_METHOD, "regress": REGRESS_METHOD})
         warmup.write_warmup_requests(staging, signatures.warmup_logs(model_name))
