@@ -21,11 +21,20 @@ All are Keras objects built from `keras.ops`, so they run inside XLA
 import re
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 # The original list (GR optimization.py) plus Keras' LayerNormalization
 # variable names, matched anywhere in `variable.path` with re.search.
 DEFAULT_EXCLUDE_FROM_WEIGHT_DECAY = ("LayerNorm", "layer_norm", "bias")
+
+
+def _densify(grads):
+    # tf.clip_by_global_norm-style norms over IndexedSlices (embedding
+    # gradients) count a repeated token's rows separately; the dense
+    # gradient's norm is the true one (and makes k accumulated micro-batches
+    # clip exactly like one big batch).
+    return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
 
 
 def _matches(variable, patterns):
@@ -169,9 +178,15 @@ class Lamb(keras.optimizers.Optimizer):
         """Whether `variable` (matched by path) gets the trust ratio."""
         return not _matches(variable, self.exclude_from_layer_adaptation)
 
+    def _clip_gradients(self, grads):
+        return super()._clip_gradients(_densify(grads))
+
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
         lr = ops.cast(learning_rate, dtype)
+        # Embedding gradients arrive as IndexedSlices; LAMB's norms need them dense.
+        if isinstance(gradient, tf.IndexedSlices):
+            gradient = tf.convert_to_tensor(gradient)
         gradient = ops.cast(gradient, dtype)
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
@@ -219,6 +234,9 @@ class AdamW(keras.optimizers.AdamW):
     def __init__(self, exclude_from_weight_decay_patterns=DEFAULT_EXCLUDE_FROM_WEIGHT_DECAY, **kwargs):
         super().__init__(**kwargs)
         self.exclude_from_weight_decay_patterns = tuple(exclude_from_weight_decay_patterns or ())
+
+    def _clip_gradients(self, grads):
+        return super()._clip_gradients(_densify(grads) if self.global_clipnorm else grads)
 
     def _use_weight_decay(self, variable):
         if _matches(variable, self.exclude_from_weight_decay_patterns):

@@ -1,0 +1,180 @@
+"""Pretraining loop: smoke run, config errors, gradient accumulation == big batch,
+kill -9 then resume from the last checkpoint, and (slow) the tiny recipe learning."""
+
+import json
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from albert_tf import AlbertBackbone, AlbertConfig, AlbertPretrainer, resources
+from training import pretraining_data as pd
+from training.optimization import create_optimizer
+from training.pretrain import compile_pretrainer, run_pretraining
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SEQ, PRED = 64, 10
+# albert_tiny with a small vocabulary: same code paths, faster XLA compiles.
+SMALL = AlbertConfig.from_preset("albert_tiny").replace(vocab_size=1000)
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pretrain_data")
+    docs = []
+    for doc in pd.read_documents(resources.path("sotu.txt.gz")):
+        docs.append("\n".join(doc))
+        if len(docs) == 6:
+            break
+    (root / "text.txt").write_text("\n\n".join(docs) + "\n")
+    pd.create_pretraining_data([str(root / "text.txt")], root, max_seq_length=SEQ,
+                               max_predictions_per_seq=PRED, holdout_every=3, seed=1)
+    return root
+
+
+def _config(shards, output_dir, **train):
+    return {
+        "data": {"tfrecords": str(shards / "train-*.tfrecord"),
+                 "eval_tfrecords": str(shards / "eval-*.tfrecord"),
+                 "seq_length": SEQ, "max_predictions_per_seq": PRED},
+        "train": {"steps": 10, "batch_size": 8, "log_every": 5, "checkpoint_every": 5,
+                  "eval_steps": 2, "verbose": 0, **train},
+        "optimizer": {"learning_rate": 0.005},
+        "output_dir": str(output_dir),
+    }
+
+
+def test_smoke_run_writes_everything(shards, tmp_path):
+    metrics = run_pretraining(_config(shards, tmp_path / "run"))
+    assert metrics["step"] == 10 and metrics["resumed_from_step"] == 0
+    for key in ("loss", "mlm_accuracy", "sop_accuracy", "eval_mlm_accuracy",
+                "eval_sop_accuracy", "mlm_unigram_baseline"):
+        assert np.isfinite(metrics[key]), key
+    # Loss = MLM + SOP: near ln(30000) + ln(2) at initialization.
+    assert 9.0 < metrics["loss"] < 11.5
+    run = tmp_path / "run"
+    assert (run / "curves.png").stat().st_size > 1000
+    assert (run / "model" / "model.keras").is_file()
+    assert list((run / "logs" / "train").glob("events.out.tfevents.*"))
+    assert tf.train.latest_checkpoint(str(run / "checkpoints")).endswith("ckpt-10")
+    lines = (run / "logs" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [5, 10]
+    # Rerunning a finished experiment trains nothing more.
+    again = run_pretraining(_config(shards, run))
+    assert again["resumed_from_step"] == 10 and again["step"] == 10
+
+
+def test_config_errors_name_the_problem(shards, tmp_path):
+    with pytest.raises(ValueError, match="train.stepz"):
+        run_pretraining({**_config(shards, tmp_path), "train": {"stepz": 3}})
+    with pytest.raises(ValueError, match="multiples of train.log_every"):
+        run_pretraining(_config(shards, tmp_path, steps=7))
+    with pytest.raises(ValueError, match="Unknown precision"):
+        run_pretraining({**_config(shards, tmp_path), "precision": "float8"})
+
+
+def _batch(seed, batch):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(5, 1000, (batch, 16)).astype("int32")
+    ids[:, 0] = 2
+    x = {"input_word_ids": ids, "input_mask": np.ones_like(ids),
+         "input_type_ids": (np.arange(16) >= 8).astype("int32")[None].repeat(batch, 0),
+         "masked_lm_positions": rng.integers(1, 16, (batch, 3)).astype("int32")}
+    y = {"mlm_logits": rng.integers(5, 1000, (batch, 3)).astype("int32"),
+         "sop_logits": rng.integers(0, 2, (batch,)).astype("int32")}
+    # Every micro-batch holds the same number of real predictions, so the mean
+    # of the micro-batch losses is the big batch's loss.
+    w = {"mlm_logits": np.ones((batch, 3), "float32"), "sop_logits": np.ones((batch,), "float32")}
+    return x, y, w
+
+
+def test_gradient_accumulation_equals_one_big_batch_step():
+    x, y, w = _batch(0, 8)
+    weights = None
+    results = []
+    for accumulation, micro in ((1, 8), (4, 2)):
+        keras.utils.set_random_seed(0)
+        model = AlbertPretrainer(AlbertBackbone(SMALL))
+        if weights is None:
+            weights = model.get_weights()
+        model.set_weights(weights)
+        # Global-norm clipping at 1.0 is on: the accumulated average must clip
+        # like the big batch's gradient (the word-embedding gradient is
+        # IndexedSlices, densified before the norm).
+        optimizer = create_optimizer("lamb", 0.01, num_train_steps=10,
+                                     gradient_accumulation_steps=accumulation)
+        compile_pretrainer(model, optimizer, jit_compile=True)
+        ds = tf.data.Dataset.from_tensor_slices((x, y, w)).batch(micro)
+        model.fit(ds, epochs=1, verbose=0, shuffle=False)
+        assert int(optimizer.iterations) == 1
+        results.append(model.get_weights())
+    moved = max(np.abs(a - b).max() for a, b in zip(results[0], weights))
+    assert moved > 1e-4
+    diff = max(np.abs(a - b).max() for a, b in zip(*results))
+    print(f"max |accumulated - big batch| = {diff:.2e}, largest update {moved:.2e}")
+    assert diff < 1e-6
+
+
+def _latest_step(checkpoints):
+    latest = tf.train.latest_checkpoint(str(checkpoints))
+    return int(latest.rsplit("-", 1)[-1]) if latest else 0
+
+
+def test_kill_9_then_rerun_resumes_from_last_checkpoint(shards, tmp_path):
+    every = 20
+    config = _config(shards, tmp_path / "run", steps=400, log_every=every,
+                     checkpoint_every=every, jit_compile=False)
+    config_path = tmp_path / "pretrain.json"
+    config_path.write_text(json.dumps(config))
+    command = [sys.executable, "-m", "albert_tf.cli", "pretrain", "--config", str(config_path)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    checkpoints = tmp_path / "run" / "checkpoints"
+
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    deadline = time.time() + 240
+    while _latest_step(checkpoints) < 2 * every and process.poll() is None:
+        assert time.time() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    # Every checkpoint the index lists is complete and restorable.
+    state = tf.train.get_checkpoint_state(str(checkpoints))
+    for path in state.all_model_checkpoint_paths:
+        reader = tf.train.load_checkpoint(path)
+        assert len(reader.get_variable_to_shape_map()) > 30
+    killed_at = _latest_step(checkpoints)
+    assert 2 * every <= killed_at < 400
+    logged = [json.loads(line)["step"] for line in
+              (tmp_path / "run" / "logs" / "metrics.jsonl").read_text().splitlines()]
+    assert max(logged) - killed_at <= every  # at most N steps lost
+
+    rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=400)
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    match = re.search(r"Resumed from \S+ at step (\d+)", rerun.stdout)
+    assert match and int(match.group(1)) == killed_at
+    final = json.loads((tmp_path / "run" / "final_metrics.json").read_text())
+    assert final["step"] == 400 and final["resumed_from_step"] == killed_at
+    assert _latest_step(checkpoints) == 400
+
+
+@pytest.mark.slow
+def test_tiny_recipe_learns_mlm_and_sop(tmp_path):
+    """The configs/pretrain_tiny.yaml run (minutes on 2 CPU cores)."""
+    from training.experiment import read_config_file
+
+    config = read_config_file(REPO / "configs" / "pretrain_tiny.yaml")
+    config["output_dir"] = str(tmp_path / "tiny")
+    metrics = run_pretraining(config)
+    assert metrics["eval_mlm_accuracy"] > metrics["mlm_unigram_baseline"] + 0.05
+    assert metrics["eval_sop_accuracy"] > 0.6
