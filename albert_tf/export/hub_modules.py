@@ -73,7 +73,7 @@ def export_encoder_module(model, directory, tokenizer=None):
     The module is called as `obj(inputs, training=False)` on a dict of int32
     [B, T] `input_word_ids`, `input_mask`, `input_type_ids` and returns
     `pooled_output` [B, H], `sequence_output` [B, T, H], `encoder_outputs`
-    (list of L [B, T, H]) and `default` (= pooled). A pretrainer adds
+    (list, one [B, T, H] per inner layer application) and `default` (= pooled). A pretrainer adds
     `obj.mlm(inputs + masked_lm_positions [B, P])` -> also `mlm_logits`
     [B, P, V]. See README.md for the full format.
 

@@ -70,8 +70,6 @@ def exported(tmp_path_factory, tokenizer):
 
     add("classifier", AlbertClassifier(backbone, num_classes=3), {"text": TEXTS},
         pre(tf.constant(TEXTS)), labels=LABELS)
-    add("pair_classifier", AlbertClassifier(backbone, num_classes=2), {"text": TEXTS, "text_pair": PAIRS},
-        pre(tf.constant(TEXTS), tf.constant(PAIRS)), text_pair=True)
     add("regression", AlbertClassifier(backbone, num_classes=1, problem_type="regression"),
         {"text": TEXTS, "text_pair": PAIRS}, pre(tf.constant(TEXTS), tf.constant(PAIRS)), text_pair=True)
     token_pre = albert_text.AlbertTokenClassificationPreprocessor(tokenizer, SEQ_LENGTH, dynamic_padding=True)
@@ -120,7 +118,7 @@ def reloaded(exported, tmp_path_factory):
             "serving_default": {k: np.array(v, dtype=object) for k, v in case["text_inputs"].items()},
             "serve_token_ids": case["token_inputs"],
         }
-        if name in ("classifier", "pair_classifier", "regression"):
+        if name in ("classifier", "regression"):
             keys = ["text", "text_pair"] if "text_pair" in case["text_inputs"] else ["text"]
             rows = zip(*(case["text_inputs"][k] for k in keys))
             serialized = np.array([_example(dict(zip(keys, row))) for row in rows], dtype=object)
@@ -148,7 +146,7 @@ def test_fresh_process_needs_only_tensorflow_and_text(reloaded):
 
 @pytest.mark.parametrize(
     "name",
-    ["classifier", "pair_classifier", "regression", "token_classifier", "span_qa", "multiple_choice",
+    ["classifier", "regression", "token_classifier", "span_qa", "multiple_choice",
      "pretrainer", "backbone"],
 )
 def test_token_id_signature_matches_keras(exported, reloaded, name):
@@ -164,19 +162,18 @@ def _reference_ids(case):
     return {k: case["text_ids"][k] for k in INPUT_NAMES}
 
 
-@pytest.mark.parametrize("name", ["classifier", "pair_classifier"])
-def test_raw_text_classification_matches_preprocessing_plus_keras(exported, reloaded, name):
+def test_raw_text_classification_matches_preprocessing_plus_keras(exported, reloaded):
+    name = "classifier"
     case = exported[name]
     logits = case["model"](_reference_ids(case)).numpy()
     out = reloaded[name]["serving_default"]
     assert_close(out["logits"], logits, what="logits")
     assert_close(out["probabilities"], tf.nn.softmax(logits).numpy(), what="probabilities")
     np.testing.assert_array_equal(out["label_ids"], logits.argmax(-1))
-    names = LABELS if name == "classifier" else ["0", "1"]
-    assert [x.decode() for x in out["labels"]] == [names[i] for i in logits.argmax(-1)]
+    assert [x.decode() for x in out["labels"]] == [LABELS[i] for i in logits.argmax(-1)]
 
 
-def test_raw_text_regression(exported, reloaded):
+def test_raw_text_pair_regression_and_regress_on_tf_examples(exported, reloaded):
     case = exported["regression"]
     expected = case["model"](_reference_ids(case)).numpy()[:, 0]
     assert_close(reloaded["regression"]["serving_default"]["predictions"], expected)
@@ -187,8 +184,6 @@ def test_classify_signature_on_tf_examples(exported, reloaded):
     out = reloaded["classifier"]
     assert_close(out["classify"]["scores"], out["serving_default"]["probabilities"])
     assert out["classify"]["classes"].tolist() == [[x.encode() for x in LABELS]] * len(TEXTS)
-    pair = reloaded["pair_classifier"]
-    assert_close(pair["classify"]["scores"], pair["serving_default"]["probabilities"])
 
 
 def test_classify_and_regress_method_names(exported):
