@@ -29,8 +29,17 @@ def _ids_spec(rank=2):
 
 
 def _tf_variables(keras_variables):
-    # Keras 3 variables wrap a tf.Variable; the traced functions capture that one.
-    return [v.value for v in keras_variables]
+    """The tf.Variables under Keras 3 variables, each once, in order.
+
+    The traced functions capture these; a tied weight (the MLM head reuses
+    the word embeddings) must appear once or it would be trained twice.
+    """
+    seen, out = set(), []
+    for variable in keras_variables:
+        if variable.value.ref() not in seen:
+            seen.add(variable.value.ref())
+            out.append(variable.value)
+    return out
 
 
 def _split_model(model):
@@ -135,10 +144,9 @@ def export_encoder_module(model, directory, tokenizer=None):
             [None, None], tf.int32, name="masked_lm_positions"
         )
         root.mlm = _Trackable()
-        head_variables = _tf_variables(mlm_head.variables)
-        root.mlm.variables = root.variables + head_variables
-        root.mlm.trainable_variables = root.trainable_variables + _tf_variables(
-            mlm_head.trainable_variables
+        root.mlm.variables = _tf_variables(backbone.variables + mlm_head.variables)
+        root.mlm.trainable_variables = _tf_variables(
+            backbone.trainable_variables + mlm_head.trainable_variables
         )
         root.mlm.regularization_losses = []
         root.mlm.__call__ = tf.function(encode_mlm, autograph=False)

@@ -95,7 +95,11 @@ class HubEncoderLayer(keras.layers.Layer):
         object.__setattr__(self, "_loaded", loaded)
         object.__setattr__(self, "_module", module)
         trainable_refs = {v.ref() for v in module.trainable_variables}
+        seen = set()
         for variable in module.variables:
+            if variable.ref() in seen:  # a tied weight listed twice is trained once
+                continue
+            seen.add(variable.ref())
             is_trainable = variable.ref() in trainable_refs
             self._track_variable(
                 _BorrowedVariable(variable, trainable=is_trainable, name=_keras_name(variable))
