@@ -21,6 +21,16 @@ from albert_tf.tasks import (  # noqa: E402
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # Lazy: albert_tf.export pulls in tensorflow-text, which plain model use does not need.
+    if name == "HubEncoderLayer":
+        from albert_tf.export.keras_layer import HubEncoderLayer
+
+        return HubEncoderLayer
+    raise AttributeError(f"module 'albert_tf' has no attribute {name!r}")
+
+
 __all__ = [
     "AlbertBackbone",
     "AlbertClassifier",
@@ -29,6 +39,7 @@ __all__ = [
     "AlbertPretrainer",
     "AlbertSpanQA",
     "AlbertTokenClassifier",
+    "HubEncoderLayer",
     "PRESETS",
     "load",
 ]
