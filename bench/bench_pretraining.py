@@ -1,0 +1,144 @@
+"""Pretraining throughput: albert_tf's compiled train step vs keras-hub's AlbertMaskedLM.
+
+Same shapes (tiny, and ALBERT-base unless --quick), same batch size,
+sequence length and number of masked positions, same optimizer (LAMB from
+training.optimization, global-norm clip 1.0), both `jit_compile=True`,
+random weights and synthetic ids, one process, side by side:
+
+1. albert_tf: `AlbertPretrainer` compiled by `training.pretrain.compile_pretrainer`
+   (weighted MLM loss + SOP loss, both accuracies): the real pretraining step.
+2. keras-hub: `keras_hub.models.AlbertMaskedLM` (MLM head only, no sentence
+   order head) with sparse cross-entropy on the masked positions.
+
+albert_tf does strictly more work per step (the SOP head and its loss), so
+a ratio >= 1 is not flattered. Prints sequences/s and albert_tf / keras-hub.
+
+    .venv/bin/python bench/bench_pretraining.py [--quick]
+"""
+
+import argparse
+import json
+import os
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SHAPES = {
+    "tiny": dict(embedding_size=32, hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
+                 intermediate_size=128),
+    "base": dict(embedding_size=128, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
+                 intermediate_size=3072),
+}
+VOCAB = 30000
+
+
+def _data(batch, seq, pred, seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(5, VOCAB, (batch, seq)).astype("int32")
+    ids[:, 0] = 2
+    mask = np.ones_like(ids)
+    types = (np.arange(seq) >= seq // 2).astype("int32")[None].repeat(batch, 0)
+    positions = np.sort(rng.choice(np.arange(1, seq), (batch, pred)), axis=1).astype("int32")
+    labels = rng.integers(5, VOCAB, (batch, pred)).astype("int32")
+    weights = np.ones((batch, pred), "float32")
+    sop = rng.integers(0, 2, (batch,)).astype("int32")
+    return ids, mask, types, positions, labels, weights, sop
+
+
+def _optimizer():
+    from training.optimization import create_optimizer
+
+    return create_optimizer("lamb", 1e-4, num_train_steps=10_000)
+
+
+def _albert_tf(shape, data):
+    import tensorflow as tf
+
+    from albert_tf import AlbertBackbone, AlbertConfig, AlbertPretrainer
+    from training.pretrain import compile_pretrainer
+
+    ids, mask, types, positions, labels, weights, sop = data
+    model = AlbertPretrainer(AlbertBackbone(AlbertConfig(vocab_size=VOCAB, **SHAPES[shape])))
+    compile_pretrainer(model, _optimizer(), jit_compile=True)
+    x = {"input_word_ids": ids, "input_mask": mask, "input_type_ids": types,
+         "masked_lm_positions": positions}
+    y = {"mlm_logits": labels, "sop_logits": sop}
+    w = {"mlm_logits": weights, "sop_logits": tf.ones_like(sop, tf.float32)}
+    return model, tf.data.Dataset.from_tensors((x, y, w)).repeat()
+
+
+def _keras_hub(shape, data):
+    import keras
+    import keras_hub
+    import tensorflow as tf
+
+    ids, mask, types, positions, labels, weights, _ = data
+    s = SHAPES[shape]
+    backbone = keras_hub.models.AlbertBackbone(
+        vocabulary_size=VOCAB, num_layers=s["num_hidden_layers"], num_heads=s["num_attention_heads"],
+        embedding_dim=s["embedding_size"], hidden_dim=s["hidden_size"],
+        intermediate_dim=s["intermediate_size"], dropout=0.0,
+    )
+    model = keras_hub.models.AlbertMaskedLM(backbone=backbone, preprocessor=None)
+    model.compile(
+        optimizer=_optimizer(),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy()],
+        jit_compile=True,
+    )
+    x = {"token_ids": ids, "padding_mask": mask.astype(bool), "segment_ids": types,
+         "mask_positions": positions}
+    return model, tf.data.Dataset.from_tensors((x, labels, weights)).repeat()
+
+
+def _sequences_per_second(model, ds, batch, warmup, steps):
+    model.fit(ds, steps_per_epoch=warmup, epochs=1, verbose=0)  # compiles
+    start = time.perf_counter()
+    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
+    return batch * steps / (time.perf_counter() - start)
+
+
+def run(quick=False):
+    """Measures both train steps; returns the bench/run.py report dict."""
+    cases = [("tiny", 32, 128, 20)] if quick else [("tiny", 32, 128, 20), ("base", 8, 128, 20)]
+    warmup, steps = (3, 10) if quick else (5, 30)
+    rows, ratios = [], {}
+    for shape, batch, seq, pred in cases:
+        data = _data(batch, seq, pred)
+        measured = {}
+        for name, build in (("albert_tf", _albert_tf), ("keras_hub", _keras_hub)):
+            model, ds = build(shape, data)
+            measured[name] = _sequences_per_second(model, ds, batch, warmup, steps)
+        ratio = measured["albert_tf"] / measured["keras_hub"]
+        ratios[f"{shape}: albert_tf / keras-hub"] = round(ratio, 2)
+        rows.append({
+            "shape": shape, "batch": batch, "seq_length": seq, "masked_positions": pred,
+            "albert_tf seq/s": round(measured["albert_tf"], 1),
+            "keras-hub seq/s": round(measured["keras_hub"], 1),
+            "ratio": round(ratio, 2),
+        })
+    return {
+        "title": "Pretraining train step (sequences/s, XLA, LAMB)",
+        "rows": rows,
+        "ratios": ratios,
+        "notes": [
+            "albert_tf runs MLM + SOP heads and losses; keras-hub AlbertMaskedLM runs MLM only.",
+            f"{steps} timed steps after {warmup} warm-up steps (compilation excluded).",
+        ],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny shape, few steps")
+    result = run(quick=parser.parse_args().quick)
+    for row in result["rows"]:
+        print(row)
+    print(json.dumps(result["ratios"], indent=2))
+
+
+if __name__ == "__main__":
+    main()
