@@ -327,3 +327,11 @@ def test_bad_arguments_raise_clear_errors(tmp_path, tokenizer):
     with pytest.raises(ValueError, match="version must be a positive int"):
         export_saved_model(classifier, tokenizer, tmp_path, version=0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_op_check_names_an_op_no_server_links():
+    graph = tf.compat.v1.GraphDef()
+    graph.node.add(name="x", op="Placeholder")
+    graph.node.add(name="y", op="MyCustomRerankOp", input=["x"])
+    with pytest.raises(ValueError, match="MyCustomRerankOp"):
+        check_serving_ops(graph)
