@@ -22,12 +22,20 @@ from albert_tf.tasks import (  # noqa: E402
 __version__ = "0.1.0"
 
 
-def __getattr__(name):
-    # Lazy: albert_tf.export pulls in tensorflow-text, which plain model use does not need.
-    if name == "HubEncoderLayer":
-        from albert_tf.export.keras_layer import HubEncoderLayer
+# Lazy: these pull in tensorflow-text, which plain model use does not need.
+_LAZY = {
+    "AlbertTokenizer": "albert_tf.text",
+    "AlbertPacker": "albert_tf.text",
+    "AlbertPreprocessor": "albert_tf.text",
+    "HubEncoderLayer": "albert_tf.export.keras_layer",
+}
 
-        return HubEncoderLayer
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'albert_tf' has no attribute {name!r}")
 
 
@@ -36,9 +44,12 @@ __all__ = [
     "AlbertClassifier",
     "AlbertConfig",
     "AlbertMultipleChoice",
+    "AlbertPacker",
+    "AlbertPreprocessor",
     "AlbertPretrainer",
     "AlbertSpanQA",
     "AlbertTokenClassifier",
+    "AlbertTokenizer",
     "HubEncoderLayer",
     "PRESETS",
     "load",

@@ -90,7 +90,7 @@ def render(results, info, quick):
         for plot_name, path in result.get("plots", {}).items():
             rel = os.path.relpath(path, REPO / "docs")
             lines += ["", f"![{plot_name}]({rel})"]
-        lines += [f"", f"({result.get('seconds', 0):.0f} s)", ""]
+        lines += ["", f"({result.get('seconds', 0):.0f} s)", ""]
     return "\n".join(lines) + "\n"
 
 

@@ -34,7 +34,6 @@ Example:
 >>> result["metrics"]["test"]["accuracy"]
 """
 
-import copy
 import json
 import math
 import os
@@ -298,7 +297,6 @@ def run_finetuning(config):
         `monitor`, `history` (per-epoch logs), `model_dir` and `output_dir`.
     """
     import keras
-    import tensorflow as tf
 
     config = resolve_config(config)
     training, model_config = config["training"], config["model"]

@@ -2,7 +2,7 @@
 
 import keras
 
-from albert_tf.tasks.task import AlbertTask
+from albert_tf.tasks.task import AlbertTask, head_dense, check_num_classes
 
 PROBLEM_TYPES = ("classification", "regression")
 
@@ -31,17 +31,11 @@ class AlbertClassifier(AlbertTask):
     def __init__(self, backbone, num_classes=2, problem_type="classification", dropout=0.1, **kwargs):
         if problem_type not in PROBLEM_TYPES:
             raise ValueError(f"Unknown problem_type {problem_type!r}; expected one of {PROBLEM_TYPES}")
-        if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+        check_num_classes(num_classes)
         # === Layers ===
         dropout_layer = keras.layers.Dropout(dropout, name="output_dropout")
-        output_dense = keras.layers.Dense(
-            num_classes,
-            kernel_initializer=keras.initializers.TruncatedNormal(
-                stddev=backbone.config.initializer_range
-            ),
-            dtype="float32",
-            name="logits" if problem_type == "classification" else "predictions",
+        output_dense = head_dense(
+            backbone, num_classes, "logits" if problem_type == "classification" else "predictions"
         )
         # === Functional graph ===
         inputs = dict(backbone.input)

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from albert_tf.backbone import INPUT_NAMES
-from albert_tf.tasks.task import AlbertTask
+from albert_tf.tasks.task import AlbertTask, head_dense
 
 
 @keras.saving.register_keras_serializable(package="albert_tf")
@@ -46,18 +46,9 @@ class AlbertMultipleChoice(AlbertTask):
     def __init__(self, backbone, dropout=0.1, **kwargs):
         # === Layers ===
         dropout_layer = keras.layers.Dropout(dropout, name="output_dropout")
-        score_dense = keras.layers.Dense(
-            1,
-            kernel_initializer=keras.initializers.TruncatedNormal(
-                stddev=backbone.config.initializer_range
-            ),
-            dtype="float32",
-            name="choice_score",
-        )
+        score_dense = head_dense(backbone, 1, "choice_score")
         # === Functional graph ===
-        inputs = {
-            name: keras.Input(shape=(None, None), dtype="int32", name=name) for name in INPUT_NAMES
-        }
+        inputs = {name: keras.Input(shape=(None, None), dtype="int32", name=name) for name in INPUT_NAMES}
         flatten = _FlattenChoices(name="flatten_choices")
         flat = {name: flatten(x) for name, x in inputs.items()}
         scores = score_dense(dropout_layer(backbone(flat)["pooled_output"]))

@@ -4,7 +4,7 @@ import keras
 
 from albert_tf.backbone import INPUT_NAMES
 from albert_tf.layers import AlbertMaskedLMHead
-from albert_tf.tasks.task import AlbertTask
+from albert_tf.tasks.task import AlbertTask, head_dense
 
 
 @keras.saving.register_keras_serializable(package="albert_tf")
@@ -39,15 +39,10 @@ class AlbertPretrainer(AlbertTask):
             dtype=backbone.dtype_policy,
             name="mlm_head",
         )
-        sop_head = keras.layers.Dense(
-            2, kernel_initializer=keras.initializers.TruncatedNormal(stddev=config.initializer_range),
-            dtype="float32", name="sop_head",
-        )
+        sop_head = head_dense(backbone, 2, "sop_head")
         # === Functional graph ===
         inputs = dict(backbone.input)
-        inputs["masked_lm_positions"] = keras.Input(
-            shape=(None,), dtype="int32", name="masked_lm_positions"
-        )
+        inputs["masked_lm_positions"] = keras.Input(shape=(None,), dtype="int32", name="masked_lm_positions")
         encoded = backbone({name: inputs[name] for name in INPUT_NAMES})
         outputs = {
             "mlm_logits": mlm_head(encoded["sequence_output"], inputs["masked_lm_positions"]),

@@ -1,9 +1,8 @@
 """`AlbertSpanQA`: extractive question answering (SQuAD start/end logits)."""
 
 import keras
-from keras import ops
 
-from albert_tf.tasks.task import AlbertTask
+from albert_tf.tasks.task import AlbertTask, head_dense
 
 
 @keras.saving.register_keras_serializable(package="albert_tf")
@@ -20,14 +19,7 @@ class AlbertSpanQA(AlbertTask):
 
     def __init__(self, backbone, **kwargs):
         # === Layers ===
-        span_dense = keras.layers.Dense(
-            2,
-            kernel_initializer=keras.initializers.TruncatedNormal(
-                stddev=backbone.config.initializer_range
-            ),
-            dtype="float32",
-            name="span_logits",
-        )
+        span_dense = head_dense(backbone, 2, "span_logits")
         # === Functional graph ===
         inputs = dict(backbone.input)
         logits = span_dense(backbone(inputs)["sequence_output"])

@@ -3,6 +3,21 @@
 import keras
 
 
+def head_dense(backbone, units, name):
+    """A float32 dense output layer initialized like the backbone's kernels."""
+    return keras.layers.Dense(
+        units,
+        kernel_initializer=keras.initializers.TruncatedNormal(stddev=backbone.config.initializer_range),
+        dtype="float32",
+        name=name,
+    )
+
+
+def check_num_classes(num_classes):
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+
+
 class AlbertTask(keras.Model):
     """Base of the task models: a functional model over an `AlbertBackbone`.
 
@@ -28,4 +43,3 @@ class AlbertTask(keras.Model):
         config = dict(config)
         config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
         return cls(**config)
-

@@ -2,7 +2,7 @@
 
 import keras
 
-from albert_tf.tasks.task import AlbertTask
+from albert_tf.tasks.task import AlbertTask, head_dense, check_num_classes
 
 
 @keras.saving.register_keras_serializable(package="albert_tf")
@@ -19,18 +19,10 @@ class AlbertTokenClassifier(AlbertTask):
     _config_keys = ("num_classes", "dropout")
 
     def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
-        if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+        check_num_classes(num_classes)
         # === Layers ===
         dropout_layer = keras.layers.Dropout(dropout, name="output_dropout")
-        output_dense = keras.layers.Dense(
-            num_classes,
-            kernel_initializer=keras.initializers.TruncatedNormal(
-                stddev=backbone.config.initializer_range
-            ),
-            dtype="float32",
-            name="logits",
-        )
+        output_dense = head_dense(backbone, num_classes, "logits")
         # === Functional graph ===
         inputs = dict(backbone.input)
         sequence = backbone(inputs)["sequence_output"]

@@ -29,7 +29,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module", params=SERVER_KINDS)
 def server(request, text_model_base):
-    process = ServerProcess(request.param, [f"--model_name=albert", f"--model_base_path={text_model_base}"],
+    process = ServerProcess(request.param, ["--model_name=albert", f"--model_base_path={text_model_base}"],
                             "albert", base_path=text_model_base)
     yield process
     process.stop()

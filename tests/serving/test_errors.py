@@ -33,7 +33,7 @@ MAX_MESSAGE_BYTES = 256 * 1024
 
 @pytest.fixture(scope="module", params=SERVER_KINDS)
 def server(request, text_model_base):
-    args = [f"--model_name=albert", f"--model_base_path={text_model_base}"]
+    args = ["--model_name=albert", f"--model_base_path={text_model_base}"]
     if request.param == "dev":
         args.append(f"--max_message_bytes={MAX_MESSAGE_BYTES}")
     process = ServerProcess(request.param, args, "albert", base_path=text_model_base)
