@@ -331,7 +331,7 @@ def run_pretraining(config):
     if not model_dir.exists():
         saving.save(model, model_dir)
     metrics["model"] = str(model_dir)
-    (output_dir / "final_metrics.json").write_text(json.dumps(metrics, indent=2))
+    save_config(metrics, output_dir / "final_metrics.json")
     return metrics
 
 
