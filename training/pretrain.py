@@ -275,6 +275,7 @@ def run_pretraining(config):
         CheckpointEveryNSteps, MetricsLogger, optimizer_step, read_metrics, save_curves,
     )
     from training.distribute import get_strategy
+    from training.pretraining_data import RESOURCE_PREFIX, resolve_path
     from training.experiment import check_precision, load_config, save_config
 
     cfg = load_config(config, DEFAULTS)
@@ -329,7 +330,9 @@ def run_pretraining(config):
         metrics["curves"] = str(save_curves(records, output_dir / "curves.png", CURVE_PANELS))
     model_dir = output_dir / "model"
     if not model_dir.exists():
-        saving.save(model, model_dir)
+        # The vocabulary travels with the model: fine-tuning and export read it there.
+        spm_model = resolve_path(cfg["data"]["spm_model"] or f"{RESOURCE_PREFIX}albert-30k-clean.model")
+        saving.save(model, model_dir, extra_files={"spiece.model": pathlib.Path(spm_model).read_bytes()})
     metrics["model"] = str(model_dir)
     save_config(metrics, output_dir / "final_metrics.json")
     return metrics
