@@ -37,7 +37,12 @@ def main(argv=None):
             modules[name] = importlib.import_module(module_name)
             modules[name].add_arguments(command_parser)
     args = parser.parse_args(argv)
-    return modules[args.command].run(args) or 0
+    try:
+        return modules[args.command].run(args) or 0
+    except KeyboardInterrupt:
+        # Commands clean up in their own `finally` blocks; no traceback for Ctrl-C.
+        print(f"\nalbert-tf {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

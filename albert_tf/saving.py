@@ -4,6 +4,7 @@ Writes are atomic: the model goes to a temporary sibling directory that is
 renamed into place only when complete, so a failure leaves nothing behind.
 """
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -12,6 +13,27 @@ import tempfile
 import keras
 
 MODEL_FILE = "model.keras"
+
+
+@contextlib.contextmanager
+def atomic_directory(target):
+    """Yields a hidden staging directory that becomes `target` on success.
+
+    The staging directory is a sibling of `target` (same filesystem, so the
+    final `os.replace` is atomic); any exception removes it and re-raises,
+    leaving no trace of a half-written model or export.
+    """
+    target = pathlib.Path(target)
+    if target.exists():
+        raise FileExistsError(f"{target} already exists; refusing to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        yield staging
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def save(model, directory, extra_files=None):
@@ -26,20 +48,11 @@ def save(model, directory, extra_files=None):
     Returns:
         The directory as a `pathlib.Path`.
     """
-    directory = pathlib.Path(directory)
-    if directory.exists():
-        raise FileExistsError(f"{directory} already exists; refusing to overwrite it")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-    try:
+    with atomic_directory(directory) as staging:
         model.save(staging / MODEL_FILE)
         for name, data in (extra_files or {}).items():
             (staging / name).write_bytes(data)
-        os.replace(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return directory
+    return pathlib.Path(directory)
 
 
 def load(path, compile=False):

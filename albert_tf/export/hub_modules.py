@@ -12,7 +12,7 @@ import tempfile
 import tensorflow as tf
 
 from albert_tf.backbone import INPUT_NAMES, AlbertBackbone
-from albert_tf.export._files import atomic_directory
+from albert_tf.saving import atomic_directory
 from albert_tf.text.ops_check import check_serving_ops
 
 CONFIG_ASSET = "albert_config.json"

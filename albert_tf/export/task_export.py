@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from albert_tf.backbone import INPUT_NAMES, AlbertBackbone
 from albert_tf.export import warmup
-from albert_tf.export._files import atomic_directory
+from albert_tf.saving import atomic_directory
 from albert_tf.text.ops_check import check_serving_ops
 from albert_tf.tasks import (
     AlbertClassifier,
