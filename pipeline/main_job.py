@@ -25,6 +25,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 MODEL_NAME = "sentiment"
 LABELS = ["negative", "positive"]
+QUICK_PRETRAIN_STEPS = 20
+QUICK_FINETUNE_EXAMPLES = {"train": 256, "dev": 64, "test": 64}
 DEFAULT_TEXTS = [
     "a gorgeous, witty, seductive movie.",
     "the plot is a tired retread and the acting is wooden.",
@@ -41,6 +43,9 @@ def add_arguments(parser):
     parser.add_argument("--pretrain-steps", type=int, default=None, help="override the pretraining steps")
     parser.add_argument("--finetune-epochs", type=int, default=None, help="override the fine-tuning epochs")
     parser.add_argument("--fresh", action="store_true", help="rerun every stage instead of reusing finished ones")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run in about two minutes: Moby Dick only, a few pretraining steps, "
+                             "fine-tuning on a small subset (numbers mean nothing)")
     return parser
 
 
@@ -76,6 +81,11 @@ def stage_pretrain(args, out, corpus_files):
     config["output_dir"] = str(out / "pretrain")
     if corpus_files:
         config["data"]["text_files"] = corpus_files
+    if args.quick:
+        if not corpus_files:
+            config["data"]["text_files"] = ["resource:moby_dick.txt.gz"]
+        config["train"].update(steps=QUICK_PRETRAIN_STEPS, log_every=10, checkpoint_every=10, eval_steps=5)
+        config["schedule"]["warmup_steps"] = 2
     if args.pretrain_steps:
         config["train"]["steps"] = args.pretrain_steps
     done = out / "pretrain" / "final_metrics.json"
@@ -92,12 +102,15 @@ def stage_finetune(args, out, pretrained_dir):
     config["model"]["pretrained"] = str(pretrained_dir)
     config["output_dir"] = str(out / "finetune")
     config["overwrite"] = True
+    if args.quick:
+        config["data"]["max_examples"] = QUICK_FINETUNE_EXAMPLES
+        config["training"]["epochs"] = 1
     if args.finetune_epochs:
         config["training"]["epochs"] = args.finetune_epochs
     done = out / "finetune" / "metrics.json"
     if done.exists() and not args.fresh:
         print(f"reusing {done}")
-        return {"metrics": json.loads(done.read_text()), "output_dir": str(out / "finetune")}
+        return dict(json.loads(done.read_text()), output_dir=str(out / "finetune"))
     return run_finetuning(config)
 
 
@@ -122,13 +135,15 @@ def _start_server(base_dir):
         "--model_base_path", str(base_dir.resolve()), "--port", "0", "--rest_api_port", "0",
         "--file_system_poll_wait_seconds", "0",
     ]
-    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+
+
+def _grpc_port(server):
+    """Waits for the server's `READY grpc=PORT rest=PORT` line."""
     line = server.stdout.readline()
     if not line.startswith("READY"):
-        server.kill()
         raise RuntimeError(f"the development server did not start (printed {line!r}); see its log above")
-    ports = dict(item.split("=") for item in line.split()[1:])
-    return server, int(ports["grpc"])
+    return int(dict(item.split("=") for item in line.split()[1:])["grpc"])
 
 
 def _stop_server(server):
@@ -144,8 +159,9 @@ def _stop_server(server):
 def stage_serve(texts, base_dir):
     from serving.client import AlbertClient
 
-    server, grpc_port = _start_server(base_dir)
+    server = _start_server(base_dir)
     try:
+        grpc_port = _grpc_port(server)
         with AlbertClient(f"127.0.0.1:{grpc_port}", MODEL_NAME, timeout=60) as client:
             client.wait_until_available(timeout=120)
             start = time.perf_counter()
