@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+from albert_tf import resources  # noqa: E402
 from albert_tf.backbone import AlbertBackbone  # noqa: E402
 from albert_tf.config import PRESETS, AlbertConfig  # noqa: E402
 from albert_tf.saving import load  # noqa: E402
@@ -53,4 +54,5 @@ __all__ = [
     "HubEncoderLayer",
     "PRESETS",
     "load",
+    "resources",
 ]
