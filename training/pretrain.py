@@ -320,7 +320,8 @@ def run_pretraining(config):
                "train_seconds": round(train_seconds, 1), "eval_on": eval_on}
     if records:
         metrics.update({k: v for k, v in records[-1].items() if k != "step"})
-    evaluation = model.evaluate(eval_ds, steps=train["eval_steps"], return_dict=True, verbose=0)
+    # At most eval_steps batches: a small held-out set may hold fewer.
+    evaluation = model.evaluate(eval_ds.take(train["eval_steps"]), return_dict=True, verbose=0)
     metrics.update({f"eval_{RENAME.get(k, k)}": float(v) for k, v in evaluation.items()})
     baseline, token = unigram_baseline(train_ds, eval_ds, train["eval_steps"])
     metrics["mlm_unigram_baseline"] = baseline

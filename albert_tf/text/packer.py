@@ -152,6 +152,11 @@ class AlbertPacker(tf.Module):
         self.truncation = truncation
         self.dynamic_padding = bool(dynamic_padding)
 
+    @classmethod
+    def for_tokenizer(cls, tokenizer, seq_length, **kwargs):
+        """A packer with `tokenizer`'s [CLS], [SEP] and padding ids."""
+        return cls(seq_length, cls_id=tokenizer.cls_id, sep_id=tokenizer.sep_id, pad_id=tokenizer.pad_id, **kwargs)
+
     def trim(self, segments):
         """Checks and truncates the segments; returns the kept ragged heads."""
         if not isinstance(segments, (list, tuple)) or len(segments) not in (1, 2):

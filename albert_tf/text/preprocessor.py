@@ -53,14 +53,7 @@ class AlbertPreprocessor(tf.Module):
         super().__init__(name=name or "albert_preprocessor")
         self.tokenizer = _check_tokenizer(tokenizer)
         self.seq_length = seq_length
-        self.packer = AlbertPacker(
-            seq_length,
-            cls_id=tokenizer.cls_id,
-            sep_id=tokenizer.sep_id,
-            pad_id=tokenizer.pad_id,
-            truncation=truncation,
-            dynamic_padding=dynamic_padding,
-        )
+        self.packer = AlbertPacker.for_tokenizer(tokenizer, seq_length, truncation=truncation, dynamic_padding=dynamic_padding)
 
     def __call__(self, texts_a, texts_b=None):
         texts_a = _check_strings(texts_a, "AlbertPreprocessor")
@@ -110,14 +103,7 @@ class AlbertMultipleChoicePreprocessor(tf.Module):
         super().__init__(name=name or "albert_multiple_choice_preprocessor")
         self.tokenizer = _check_tokenizer(tokenizer)
         self.seq_length = seq_length
-        self.packer = AlbertPacker(
-            seq_length,
-            cls_id=tokenizer.cls_id,
-            sep_id=tokenizer.sep_id,
-            pad_id=tokenizer.pad_id,
-            truncation=truncation,
-            dynamic_padding=dynamic_padding,
-        )
+        self.packer = AlbertPacker.for_tokenizer(tokenizer, seq_length, truncation=truncation, dynamic_padding=dynamic_padding)
 
     def __call__(self, contexts, choices):
         contexts = _check_strings(contexts, "AlbertMultipleChoicePreprocessor contexts")
@@ -178,13 +164,7 @@ class AlbertTokenClassificationPreprocessor(tf.Module):
         super().__init__(name=name or "albert_token_classification_preprocessor")
         self.tokenizer = _check_tokenizer(tokenizer)
         self.seq_length = seq_length
-        self.packer = AlbertPacker(
-            seq_length,
-            cls_id=tokenizer.cls_id,
-            sep_id=tokenizer.sep_id,
-            pad_id=tokenizer.pad_id,
-            dynamic_padding=dynamic_padding,
-        )
+        self.packer = AlbertPacker.for_tokenizer(tokenizer, seq_length, dynamic_padding=dynamic_padding)
 
     def __call__(self, words):
         if not isinstance(words, tf.RaggedTensor):

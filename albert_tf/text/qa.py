@@ -99,14 +99,7 @@ class AlbertQAPreprocessor(tf.Module):
             )
         self.seq_length = seq_length
         self.max_question_length = max_question_length
-        self.packer = AlbertPacker(
-            seq_length,
-            cls_id=tokenizer.cls_id,
-            sep_id=tokenizer.sep_id,
-            pad_id=tokenizer.pad_id,
-            truncation="waterfall",
-            dynamic_padding=dynamic_padding,
-        )
+        self.packer = AlbertPacker.for_tokenizer(tokenizer, seq_length, truncation="waterfall", dynamic_padding=dynamic_padding)
 
     def normalize_with_alignment(self, texts):
         """Normalizes like `AlbertTokenizer.normalize`, keeping the alignment.
