@@ -84,6 +84,7 @@ def stage_pretrain(args, out, corpus_files):
     if args.quick:
         if not corpus_files:
             config["data"]["text_files"] = ["resource:moby_dick.txt.gz"]
+            config["data"]["holdout_every"] = 0  # Moby Dick is one document: evaluate on training data
         config["train"].update(steps=QUICK_PRETRAIN_STEPS, log_every=10, checkpoint_every=10, eval_steps=5)
         config["schedule"]["warmup_steps"] = 2
     if args.pretrain_steps:

@@ -302,6 +302,13 @@ def run_pretraining(config):
 
     accumulation = train["gradient_accumulation_steps"]
     train_ds, eval_ds, eval_on = _datasets(cfg, output_dir, skip_batches=resumed_from * accumulation)
+    if not list(eval_ds.take(1)):
+        data = cfg["data"]
+        source = data["eval_tfrecords"] or f"holdout_every={data['holdout_every']} over {data['text_files']}"
+        raise ValueError(
+            f"The held-out pretraining data is empty ({source}): give a corpus with more documents "
+            "(blank lines between them), a smaller holdout_every, or 0 to evaluate on training data"
+        )
     logger = MetricsLogger(output_dir / "logs", optimizer, rename=RENAME)
     start = time.perf_counter()
     if resumed_from < train["steps"]:

@@ -81,6 +81,15 @@ def test_config_errors_name_the_problem(shards, tmp_path):
         run_pretraining({**_config(shards, tmp_path), "precision": "float8"})
 
 
+def test_empty_held_out_data_is_a_clear_error(shards, tmp_path):
+    with tf.io.TFRecordWriter(str(tmp_path / "eval-empty.tfrecord")):
+        pass
+    config = _config(shards, tmp_path / "run")
+    config["data"]["eval_tfrecords"] = str(tmp_path / "eval-*.tfrecord")
+    with pytest.raises(ValueError, match="held-out pretraining data is empty"):
+        run_pretraining(config)
+
+
 def _batch(seed, batch):
     rng = np.random.default_rng(seed)
     ids = rng.integers(5, 1000, (batch, 16)).astype("int32")
