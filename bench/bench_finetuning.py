@@ -30,6 +30,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
 
 from training import readers  # noqa: E402
+from bench.shapes import keras_hub_backbone  # noqa: E402
 from training.evaluate import subset  # noqa: E402
 
 # The README main job's pretrained tiny model, used when present.
@@ -76,23 +77,25 @@ def albert_tf_run(settings, learning_rate, pretrained_dir, workdir):
             "best_epoch": out["best_epoch"]}
 
 
-def keras_hub_run(settings, learning_rate, train, dev, test):
+def _shape_of(pretrained_dir):
+    """The AlbertConfig albert_tf fine-tunes: the pretrained model's, else albert_tiny."""
+    import albert_tf
+    from training.finetune import build_backbone
+
+    if pretrained_dir is None:
+        return albert_tf.AlbertConfig.from_preset("albert_tiny")
+    return build_backbone({"pretrained": pretrained_dir}).config
+
+
+def keras_hub_run(settings, learning_rate, train, dev, test, config):
     import keras
     import keras_hub
 
-    import albert_tf
     from training import evaluate as evaluation
     from training import optimization
 
     keras.utils.set_random_seed(0)
-    config = albert_tf.AlbertConfig.from_preset("albert_tiny")
-    backbone = keras_hub.models.AlbertBackbone(
-        vocabulary_size=config.vocab_size, num_layers=config.num_hidden_layers,
-        num_heads=config.num_attention_heads, embedding_dim=config.embedding_size,
-        hidden_dim=config.hidden_size, intermediate_dim=config.intermediate_size,
-        num_groups=config.num_hidden_groups, num_inner_repetitions=config.inner_group_num,
-        dropout=config.hidden_dropout_prob, max_sequence_length=config.max_position_embeddings,
-    )
+    backbone = keras_hub_backbone(config)
     model = keras_hub.models.AlbertTextClassifier(backbone, num_classes=2, preprocessor=None, dropout=0.1)
     task = evaluation.get_task("classification", evaluation.load_tokenizer(), settings["seq_length"])
     rename = {"input_word_ids": "token_ids", "input_type_ids": "segment_ids", "input_mask": "padding_mask"}
@@ -153,7 +156,7 @@ def run(quick=False, pretrained_dir=None, learning_rate=None):
     result["tfidf_logreg"] = {"accuracy": tfidf_baseline(train, test), "seconds": time.perf_counter() - start}
     with tempfile.TemporaryDirectory() as workdir:
         result["albert_tf"] = albert_tf_run(settings, learning_rate, pretrained_dir, workdir)
-    result["keras_hub"] = keras_hub_run(settings, learning_rate, train, dev, test)
+    result["keras_hub"] = keras_hub_run(settings, learning_rate, train, dev, test, _shape_of(pretrained_dir))
     result["time_ratio_albert_tf_over_keras_hub"] = result["albert_tf"]["seconds"] / result["keras_hub"]["seconds"]
     start_from = f"pretrained ({pretrained_dir})" if pretrained_dir else "random"
     result.update(

@@ -32,12 +32,8 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SHAPES = {
-    "base": dict(embedding_size=128, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                 intermediate_size=3072),
-    "tiny": dict(embedding_size=32, hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
-                 intermediate_size=128),
-}
+from bench.shapes import PRESET_OF_SIZE, config_of, keras_hub_backbone  # noqa: E402
+
 
 
 def _texts():
@@ -65,29 +61,25 @@ def _throughput(predict_all, texts, batch_size):
     return len(texts) / (time.perf_counter() - start)
 
 
-def _albert_tf(shape, workdir):
+def _albert_tf(config, workdir):
     import tensorflow as tf
 
-    from albert_tf import AlbertBackbone, AlbertClassifier, AlbertConfig
+    from albert_tf import AlbertBackbone, AlbertClassifier
     from albert_tf.export import export_saved_model
     from albert_tf.text import AlbertTokenizer
 
-    model = AlbertClassifier(AlbertBackbone(AlbertConfig(**shape)), num_classes=2)
+    model = AlbertClassifier(AlbertBackbone(config), num_classes=2)
     directory = export_saved_model(model, AlbertTokenizer(), pathlib.Path(workdir) / "albert_tf", seq_length=512)
     serve = tf.saved_model.load(str(directory)).signatures["serving_default"]
     return _batched(lambda batch: serve(text=tf.constant(batch))["probabilities"].numpy())
 
 
-def _keras_hub(shape, sequence_length):
+def _keras_hub(config, sequence_length):
     import keras_hub
 
     from albert_tf import resources
 
-    backbone = keras_hub.models.AlbertBackbone(
-        vocabulary_size=30000, num_layers=shape["num_hidden_layers"], num_heads=shape["num_attention_heads"],
-        embedding_dim=shape["embedding_size"], hidden_dim=shape["hidden_size"],
-        intermediate_dim=shape["intermediate_size"], max_sequence_length=512,
-    )
+    backbone = keras_hub_backbone(config)
     tokenizer = keras_hub.models.AlbertTokenizer(proto=str(resources.path("albert-30k-clean.model")))
     preprocessor = keras_hub.models.AlbertTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
     classifier = keras_hub.models.AlbertTextClassifier(backbone, num_classes=2, preprocessor=preprocessor)
@@ -96,7 +88,7 @@ def _keras_hub(shape, sequence_length):
     return lambda texts, batch_size: classifier.predict(texts, batch_size=batch_size, verbose=0)
 
 
-def _transformers(shape, workdir, threads=None):
+def _transformers(config, workdir, threads=None):
     import shutil
 
     import torch
@@ -108,8 +100,10 @@ def _transformers(shape, workdir, threads=None):
     vocab_dir.mkdir()
     shutil.copy(resources.path("albert-30k-clean.model"), vocab_dir / "spiece.model")
     tokenizer = transformers.AlbertTokenizer.from_pretrained(str(vocab_dir))
-    config = transformers.AlbertConfig(vocab_size=30000, hidden_act="gelu_new", num_labels=2, **shape)
-    model = transformers.AlbertForSequenceClassification(config).eval()
+    # Same field names as albert_tf's config; hidden_act is "gelu_new" in both.
+    fields = {k: v for k, v in config.to_dict().items() if k != "always_project_embeddings"}
+    hf_config = transformers.AlbertConfig(num_labels=2, **fields)
+    model = transformers.AlbertForSequenceClassification(hf_config).eval()
 
     def predict(batch):
         encoded = tokenizer(batch, padding=True, truncation=True, max_length=512, return_tensors="pt")
@@ -137,20 +131,20 @@ def run(quick=False, size=None):
     import torch
 
     size = size or ("tiny" if quick else "base")
-    shape = SHAPES[size]
+    config = config_of(size)
     texts = _texts()
     # Texts per batch size: enough batches to average, few enough for 2 CPU cores.
     counts = {1: 16, 32: 64} if quick else {1: 32, 32: 64}
     rows, ratios = [], {}
     with tempfile.TemporaryDirectory() as workdir:
         systems = {
-            "albert_tf SavedModel (dynamic padding)": _albert_tf(shape, workdir),
-            "keras-hub default (seq 512)": _keras_hub(shape, 512),
-            "keras-hub tuned (seq 128)": _keras_hub(shape, 128),
-            "transformers torch (pad longest)": _transformers(shape, workdir),
+            "albert_tf SavedModel (dynamic padding)": _albert_tf(config, workdir),
+            "keras-hub default (seq 512)": _keras_hub(config, 512),
+            "keras-hub tuned (seq 128)": _keras_hub(config, 128),
+            "transformers torch (pad longest)": _transformers(config, workdir),
             # OpenMP barriers suffer on a busy machine; one thread can be faster:
             # the ratio uses the better of the two torch settings.
-            "transformers torch, 1 thread": _transformers(shape, workdir, threads=1),
+            "transformers torch, 1 thread": _transformers(config, workdir, threads=1),
         }
         for batch_size, count in counts.items():
             row = {"batch size": batch_size, "texts": count}
@@ -182,7 +176,7 @@ def run(quick=False, size=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(SHAPES), default=None)
+    parser.add_argument("--size", choices=sorted(PRESET_OF_SIZE), default=None)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--json", default=None, help="also write the result dict here")
     args = parser.parse_args()

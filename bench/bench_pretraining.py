@@ -24,25 +24,19 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-SHAPES = {
-    "tiny": dict(embedding_size=32, hidden_size=64, num_hidden_layers=4, num_attention_heads=4,
-                 intermediate_size=128),
-    "base": dict(embedding_size=128, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-                 intermediate_size=3072),
-}
-VOCAB = 30000
+from bench.shapes import config_of, keras_hub_backbone  # noqa: E402
 
 
 def _data(batch, seq, pred, seed=0):
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    ids = rng.integers(5, VOCAB, (batch, seq)).astype("int32")
+    ids = rng.integers(5, config_of("tiny").vocab_size, (batch, seq)).astype("int32")
     ids[:, 0] = 2
     mask = np.ones_like(ids)
     types = (np.arange(seq) >= seq // 2).astype("int32")[None].repeat(batch, 0)
     positions = np.sort(rng.choice(np.arange(1, seq), (batch, pred)), axis=1).astype("int32")
-    labels = rng.integers(5, VOCAB, (batch, pred)).astype("int32")
+    labels = rng.integers(5, config_of("tiny").vocab_size, (batch, pred)).astype("int32")
     weights = np.ones((batch, pred), "float32")
     sop = rng.integers(0, 2, (batch,)).astype("int32")
     return ids, mask, types, positions, labels, weights, sop
@@ -57,11 +51,11 @@ def _optimizer():
 def _albert_tf(shape, data):
     import tensorflow as tf
 
-    from albert_tf import AlbertBackbone, AlbertConfig, AlbertPretrainer
+    from albert_tf import AlbertBackbone, AlbertPretrainer
     from training.pretrain import compile_pretrainer
 
     ids, mask, types, positions, labels, weights, sop = data
-    model = AlbertPretrainer(AlbertBackbone(AlbertConfig(vocab_size=VOCAB, **SHAPES[shape])))
+    model = AlbertPretrainer(AlbertBackbone(config_of(shape)))
     compile_pretrainer(model, _optimizer(), jit_compile=True)
     x = {"input_word_ids": ids, "input_mask": mask, "input_type_ids": types,
          "masked_lm_positions": positions}
@@ -76,12 +70,7 @@ def _keras_hub(shape, data):
     import tensorflow as tf
 
     ids, mask, types, positions, labels, weights, _ = data
-    s = SHAPES[shape]
-    backbone = keras_hub.models.AlbertBackbone(
-        vocabulary_size=VOCAB, num_layers=s["num_hidden_layers"], num_heads=s["num_attention_heads"],
-        embedding_dim=s["embedding_size"], hidden_dim=s["hidden_size"],
-        intermediate_dim=s["intermediate_size"], dropout=0.0,
-    )
+    backbone = keras_hub_backbone(config_of(shape))
     model = keras_hub.models.AlbertMaskedLM(backbone=backbone, preprocessor=None)
     model.compile(
         optimizer=_optimizer(),
