@@ -10,7 +10,10 @@ Names:
     "tpu": `TPUStrategy` on the TPU named by `tpu_address` ("" = local).
 
 Build the model and optimizer inside `strategy.scope()`; `model.fit` then
-splits each global batch across replicas.
+splits each global batch across replicas (call `fix_keras_distributed_fit`
+on the compiled model first). Under "multi_worker" only the chief writes
+(`is_chief`); XLA cannot compile cross-device collectives for CPUs
+(`xla_can_compile_step`).
 """
 
 import json
@@ -57,3 +60,90 @@ def get_strategy(name="one_device", tpu_address=""):
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)
     return tf.distribute.TPUStrategy(resolver)
+
+
+
+def is_chief(strategy):
+    """Whether this process writes checkpoints, logs and the final model.
+
+    True except on the non-chief workers of a `MultiWorkerMirroredStrategy`.
+    """
+    return bool(strategy.extended.should_checkpoint)
+
+
+def xla_can_compile_step(strategy):
+    """Whether a train step with this strategy's gradient all-reduce can be XLA-compiled.
+
+    XLA does not implement collectives on CPU devices, so a multi-replica or
+    multi-worker strategy on CPUs must run its step without XLA.
+    """
+    import tensorflow as tf
+
+    distributed = strategy.num_replicas_in_sync > 1 or isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    on_cpu = all("CPU" in device.upper() for device in strategy.extended.worker_devices)
+    return not (distributed and on_cpu)
+
+
+def shard_for_workers(dataset, strategy):
+    """Shards `dataset` by element across the workers of a multi-worker strategy.
+
+    tf.data's default shards by input file, which fails when there are fewer
+    files than workers (a small held-out set is often one file); by element
+    always works: each worker reads every file and keeps its 1/N share.
+    Returns `dataset` unchanged for single-worker strategies.
+    """
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return dataset
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def fix_keras_distributed_fit(model):
+    """Lets `model.fit` / `evaluate` run under multi-replica and multi-worker strategies.
+
+    Works around two Keras 3 bugs (checked on 3.15, keras-team/keras#20329):
+
+    - Keras builds the model from the first distributed batch with
+      `strategy.reduce("MEAN", batch)`, which TensorFlow rejects for a nested
+      batch such as the pretrainer's (x, y, sample_weight) dicts. Building
+      needs only shapes and dtypes, so this builds from the local replica's
+      part of that batch instead.
+    - Under `MultiWorkerMirroredStrategy` Keras averages the step's logs with
+      `strategy.reduce("MEAN", value, axis=0)`, which fails for the scalar
+      metric results. Here the step returns them with shape [1], so that
+      reduction yields the (already synchronized) scalar.
+
+    A no-op for single-replica, single-worker strategies. Returns `model`.
+    """
+    import tensorflow as tf
+    from keras import tree
+
+    strategy = model.distribute_strategy
+    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    if strategy.num_replicas_in_sync == 1 and not multi_worker:
+        return model
+    keras_build = model._maybe_symbolic_build
+
+    def local_part(value):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def build(iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = tree.map_structure(local_part, next(batches))
+                break
+        return keras_build(data_batch=data_batch)
+
+    model._maybe_symbolic_build = build
+    if multi_worker:
+        for name in ("train_step", "test_step"):
+            step = getattr(model, name)
+            setattr(model, name, lambda data, step=step: tree.map_structure(
+                lambda value: tf.reshape(value, [1]), step(data)))
+    return model

@@ -8,6 +8,8 @@ merged over `DEFAULTS`):
   (weighted by masked_lm_weights) + SOP cross-entropy, in float32 (the
   heads emit float32 logits under mixed precision too);
 - metrics: MLM accuracy (weighted) and SOP accuracy;
+- batches of similar length cut to their bucket (`data.length_buckets`),
+  so short sequences do not pay for padding;
 - XLA-compiled steps (`train.jit_compile`), `train.steps_per_execution`,
   precision policy (`precision`), gradient accumulation
   (`train.gradient_accumulation_steps`, inside the optimizer), a
@@ -33,6 +35,7 @@ Example:
 import collections
 import json
 import pathlib
+import shutil
 import time
 
 DEFAULTS = {
@@ -59,6 +62,9 @@ DEFAULTS = {
         "holdout_every": 0,
         "num_workers": 1,
         "seed": 12345,
+        # Sequence lengths to batch by (e.g. [32, 64, 96]): each batch is cut
+        # to its bucket, so no step computes padding beyond it. null = off.
+        "length_buckets": None,
     },
     "optimizer": {
         "name": "lamb",
@@ -122,6 +128,11 @@ def _check(cfg):
         raise ValueError("Config needs data.tfrecords (TFRecord globs) or data.text_files (raw text)")
     if data["mode"] not in ("tfrecord", "on_the_fly"):
         raise ValueError(f"data.mode must be 'tfrecord' or 'on_the_fly', got {data['mode']!r}")
+    from training.pretraining_data import check_length_buckets
+
+    check_length_buckets(data["length_buckets"], data["seq_length"])
+    if data["length_buckets"] and cfg["strategy"] == "tpu":
+        raise ValueError("data.length_buckets gives batches of several shapes; TPUs need one: set it to null")
 
 
 def albert_config_from(cfg):
@@ -142,6 +153,7 @@ def _datasets(cfg, output_dir, skip_batches):
     common = dict(
         batch_size=train["batch_size"], seq_length=data["seq_length"],
         max_predictions_per_seq=data["max_predictions_per_seq"],
+        length_buckets=data["length_buckets"],
     )
     if data["tfrecords"] or data["mode"] == "tfrecord":
         if data["tfrecords"]:
@@ -206,6 +218,7 @@ def build_pretrainer(cfg):
     import keras
 
     from albert_tf import AlbertBackbone, AlbertPretrainer
+    from training.distribute import fix_keras_distributed_fit
     from training.optimization import create_optimizer
 
     config = albert_config_from(cfg)
@@ -228,6 +241,7 @@ def build_pretrainer(cfg):
     if precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     compile_pretrainer(model, optimizer, train["jit_compile"], train["steps_per_execution"])
+    fix_keras_distributed_fit(model)
     # Optimizer slots must exist before a checkpoint restore fills them.
     optimizer.build(model.trainable_variables)
     return model, optimizer
@@ -274,7 +288,7 @@ def run_pretraining(config):
     from training.callbacks import (
         CheckpointEveryNSteps, MetricsLogger, optimizer_step, read_metrics, save_curves,
     )
-    from training.distribute import get_strategy
+    from training.distribute import get_strategy, is_chief, shard_for_workers, xla_can_compile_step
     from training.pretraining_data import RESOURCE_PREFIX, resolve_path
     from training.experiment import check_precision, load_config, save_config
 
@@ -284,24 +298,39 @@ def run_pretraining(config):
     train = cfg["train"]
     output_dir = pathlib.Path(cfg["output_dir"])
     output_dir.mkdir(parents=True, exist_ok=True)
-    save_config(cfg, output_dir / "config.yaml")
     keras.utils.set_random_seed(train["seed"])
 
     strategy = get_strategy(cfg["strategy"], cfg["tpu_address"])
+    chief = is_chief(strategy)
+    if train["jit_compile"] and not xla_can_compile_step(strategy):
+        print(f"Note: XLA cannot compile the all-reduce of strategy {cfg['strategy']!r} on CPUs; "
+              "the train step runs without XLA", flush=True)
+        train["jit_compile"] = False
+    if chief:
+        save_config(cfg, output_dir / "config.yaml")
     with strategy.scope():
         model, optimizer = build_pretrainer(cfg)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    # Every worker takes part in saving (it may run collectives); only the
+    # chief's checkpoints are kept, the others go to a scratch directory.
+    checkpoint_dir = output_dir / "checkpoints"
+    scratch_dir = None
+    if not chief:
+        scratch_dir = output_dir / f".worker-{strategy.cluster_resolver.task_id}"
+        checkpoint_dir = scratch_dir / "checkpoints"
     manager = tf.train.CheckpointManager(
-        checkpoint, str(output_dir / "checkpoints"), max_to_keep=train["keep_checkpoints"]
+        checkpoint, str(checkpoint_dir), max_to_keep=train["keep_checkpoints"]
     )
     resumed_from = 0
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    latest = tf.train.latest_checkpoint(str(output_dir / "checkpoints"))
+    if latest:
+        checkpoint.restore(latest).assert_existing_objects_matched()
         resumed_from = optimizer_step(optimizer)
-        print(f"Resumed from {manager.latest_checkpoint} at step {resumed_from}", flush=True)
+        print(f"Resumed from {latest} at step {resumed_from}", flush=True)
 
     accumulation = train["gradient_accumulation_steps"]
     train_ds, eval_ds, eval_on = _datasets(cfg, output_dir, skip_batches=resumed_from * accumulation)
+    train_ds, eval_ds = (shard_for_workers(ds, strategy) for ds in (train_ds, eval_ds))
     if not list(eval_ds.take(1)):
         data = cfg["data"]
         source = data["eval_tfrecords"] or f"holdout_every={data['holdout_every']} over {data['text_files']}"
@@ -309,7 +338,9 @@ def run_pretraining(config):
             f"The held-out pretraining data is empty ({source}): give a corpus with more documents "
             "(blank lines between them), a smaller holdout_every, or 0 to evaluate on training data"
         )
-    logger = MetricsLogger(output_dir / "logs", optimizer, rename=RENAME)
+    callbacks = [CheckpointEveryNSteps(manager, optimizer, train["checkpoint_every"])]
+    if chief:
+        callbacks.append(MetricsLogger(output_dir / "logs", optimizer, rename=RENAME))
     start = time.perf_counter()
     if resumed_from < train["steps"]:
         model.fit(
@@ -317,12 +348,14 @@ def run_pretraining(config):
             epochs=train["steps"] // train["log_every"],
             initial_epoch=resumed_from // train["log_every"],
             steps_per_epoch=train["log_every"] * accumulation,
-            callbacks=[CheckpointEveryNSteps(manager, optimizer, train["checkpoint_every"]), logger],
-            verbose=train["verbose"],
+            callbacks=callbacks,
+            verbose=train["verbose"] if chief else 0,
         )
     train_seconds = time.perf_counter() - start
+    if scratch_dir:
+        shutil.rmtree(scratch_dir, ignore_errors=True)
 
-    records = read_metrics(output_dir / "logs" / "metrics.jsonl")
+    records = read_metrics(output_dir / "logs" / "metrics.jsonl") if chief else []
     metrics = {"step": optimizer_step(optimizer), "resumed_from_step": resumed_from,
                "train_seconds": round(train_seconds, 1), "eval_on": eval_on}
     if records:
@@ -334,14 +367,16 @@ def run_pretraining(config):
     metrics["mlm_unigram_baseline"] = baseline
     metrics["mlm_unigram_token"] = token
 
+    model_dir = output_dir / "model"
+    metrics["model"] = str(model_dir)
+    if not chief:
+        return metrics
     if records:
         metrics["curves"] = str(save_curves(records, output_dir / "curves.png", CURVE_PANELS))
-    model_dir = output_dir / "model"
     if not model_dir.exists():
         # The vocabulary travels with the model: fine-tuning and export read it there.
         spm_model = resolve_path(cfg["data"]["spm_model"] or f"{RESOURCE_PREFIX}albert-30k-clean.model")
         saving.save(model, model_dir, extra_files={"spiece.model": pathlib.Path(spm_model).read_bytes()})
-    metrics["model"] = str(model_dir)
     save_config(metrics, output_dir / "final_metrics.json")
     return metrics
 

@@ -495,9 +495,67 @@ def _to_model_inputs(features):
     return x, y, weights
 
 
+def check_length_buckets(length_buckets, seq_length):
+    """Validates `length_buckets` and returns them sorted, ending at `seq_length`."""
+    if not length_buckets:
+        return None
+    buckets = sorted({int(b) for b in length_buckets} | {int(seq_length)})
+    if buckets[0] < 2 or buckets[-1] > seq_length:
+        raise ValueError(
+            f"length_buckets must lie in [2, seq_length={seq_length}], got {list(length_buckets)}"
+        )
+    return buckets
+
+
+def _batch(ds, batch_size, drop_remainder, buckets):
+    """Batches padded single examples, grouping similar lengths when `buckets` is set.
+
+    With buckets, each example goes to the first bucket that holds its real
+    length (sum of `input_mask`) and batches are formed per bucket, so a
+    batch can later be cut to its bucket's length by `_trim_to_bucket`.
+    """
+    import tensorflow as tf
+
+    if not buckets:
+        return ds.batch(batch_size, drop_remainder=drop_remainder)
+    boundaries = tf.constant(buckets, tf.int32)
+
+    def bucket_of(example):
+        length = tf.reduce_sum(tf.cast(example["input_mask"], tf.int32))
+        return tf.cast(tf.searchsorted(boundaries, length[None], side="left")[0], tf.int64)
+
+    return ds.group_by_window(
+        key_func=bucket_of,
+        reduce_func=lambda _, window: window.batch(batch_size, drop_remainder=drop_remainder),
+        window_size=batch_size,
+    )
+
+
+def _trim_to_bucket(buckets):
+    """Returns a map fn cutting a (x, y, w) batch's [B, T] inputs to their bucket length.
+
+    Only len(buckets) distinct shapes reach the model, so an XLA-compiled
+    step compiles at most once per bucket and never computes the padding
+    beyond it.
+    """
+    import tensorflow as tf
+
+    boundaries = tf.constant(buckets, tf.int32)
+
+    def trim(x, y, w):
+        longest = tf.reduce_max(tf.reduce_sum(x["input_mask"], axis=1))
+        length = tf.gather(boundaries, tf.searchsorted(boundaries, longest[None], side="left")[0])
+        x = dict(x)
+        for key in ("input_word_ids", "input_mask", "input_type_ids"):
+            x[key] = x[key][:, :length]
+        return x, y, w
+
+    return trim
+
+
 def tfrecord_dataset(
     file_pattern, batch_size, seq_length, max_predictions_per_seq, seed=0,
-    training=True, skip_batches=0,
+    training=True, skip_batches=0, length_buckets=None,
 ):
     """Reads shards written by `create_pretraining_data` for `model.fit`.
 
@@ -509,6 +567,10 @@ def tfrecord_dataset(
         seed: shuffling seed (files and records); same seed, same order.
         training: shuffle and repeat forever; else one ordered pass.
         skip_batches: batches to skip (resuming where a run stopped).
+        length_buckets: optional sequence lengths, e.g. [32, 64, 96]:
+            examples are batched with others of the same bucket and each
+            batch is cut to its bucket's length (T is then that length), so
+            no step computes padding beyond it. Off by default.
 
     Returns:
         `tf.data.Dataset` of (x, y, sample_weight): x holds the
@@ -519,6 +581,7 @@ def tfrecord_dataset(
     import tensorflow as tf
 
     files = expand_files(file_pattern)
+    buckets = check_length_buckets(length_buckets, seq_length)
     spec = {
         "input_ids": tf.io.FixedLenFeature([seq_length], tf.int64),
         "input_mask": tf.io.FixedLenFeature([seq_length], tf.int64),
@@ -529,11 +592,11 @@ def tfrecord_dataset(
         "next_sentence_labels": tf.io.FixedLenFeature([1], tf.int64),
     }
 
-    def parse(records):
+    def parse_features(records):
         features = tf.io.parse_example(records, spec)
         out = {k: (tf.cast(v, tf.int32) if v.dtype == tf.int64 else v) for k, v in features.items()}
         out["next_sentence_labels"] = out["next_sentence_labels"][:, 0]
-        return _to_model_inputs(out)
+        return out
 
     ds = tf.data.Dataset.from_tensor_slices(files)
     if training:
@@ -544,16 +607,25 @@ def tfrecord_dataset(
     )
     if training:
         ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size, drop_remainder=training)
+    if buckets:
+        # Parse in large vectorized batches, then regroup by length.
+        ds = ds.batch(1024).map(parse_features, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+        ds = _batch(ds, batch_size, training, buckets).map(_to_model_inputs)
+    else:
+        ds = ds.batch(batch_size, drop_remainder=training)
+        ds = ds.map(lambda records: _to_model_inputs(parse_features(records)),
+                    num_parallel_calls=tf.data.AUTOTUNE)
     if skip_batches:
         ds = ds.skip(skip_batches)
-    return ds.map(parse, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    if buckets:
+        ds = ds.map(_trim_to_bucket(buckets))
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def text_dataset(
     input_files, batch_size, seq_length, max_predictions_per_seq, spm_model=None,
     masked_lm_prob=0.15, max_ngram=3, short_seq_prob=0.1, seed=0, skip_batches=0,
-    holdout_every=0, split="train",
+    holdout_every=0, split="train", length_buckets=None,
 ):
     """On-the-fly pretraining data: raw text in, masked batches out, new masks each epoch.
 
@@ -569,6 +641,7 @@ def text_dataset(
         batch_size, seq_length, max_predictions_per_seq: B, T, P.
         holdout_every, split: keep only the "train" or the "eval" documents
             of the same document-level split as `create_pretraining_data`.
+        length_buckets: as in `tfrecord_dataset`.
 
     Returns:
         `tf.data.Dataset` of (x, y, sample_weight) as `tfrecord_dataset`.
@@ -579,6 +652,7 @@ def text_dataset(
 
     if split not in ("train", "eval"):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
+    buckets = check_length_buckets(length_buckets, seq_length)
     vocab = PretrainingVocab(spm_model)
     masking = vocab.masking_config(max_predictions_per_seq, masked_lm_prob, max_ngram)
     documents = []
@@ -624,7 +698,7 @@ def text_dataset(
     )
     ds = tf.data.Dataset.zip(ds, doc_seeds).flat_map(make_pairs)
     ds = ds.shuffle(2048, seed=seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(batch_size, drop_remainder=True)
+    ds = _batch(ds, batch_size, True, buckets)
     if skip_batches:
         ds = ds.skip(skip_batches)
     ds = tf.data.Dataset.zip(ds, mask_seeds).map(tf_mask_batch(masking, seed))
@@ -640,7 +714,10 @@ def text_dataset(
             "next_sentence_labels": features["next_sentence_labels"],
         })
 
-    return ds.map(to_inputs).prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(to_inputs)
+    if buckets:
+        ds = ds.map(_trim_to_bucket(buckets))
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 # ---------------------------------------------------------------------------

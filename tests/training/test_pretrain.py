@@ -1,5 +1,6 @@
 """Pretraining loop: smoke run, config errors, gradient accumulation == big batch,
-kill -9 then resume from the last checkpoint, and (slow) the tiny recipe learning."""
+kill -9 then resume from the last checkpoint, two local workers with
+MultiWorkerMirroredStrategy, and (slow) the tiny recipe learning."""
 
 import json
 import os
@@ -53,7 +54,9 @@ def _config(shards, output_dir, **train):
 
 
 def test_smoke_run_writes_everything(shards, tmp_path):
-    metrics = run_pretraining(_config(shards, tmp_path / "run"))
+    config = _config(shards, tmp_path / "run")
+    config["data"]["length_buckets"] = [32]  # batches of two shapes through the XLA step
+    metrics = run_pretraining(config)
     assert metrics["step"] == 10 and metrics["resumed_from_step"] == 0
     for key in ("loss", "mlm_accuracy", "sop_accuracy", "eval_mlm_accuracy",
                 "eval_sop_accuracy", "mlm_unigram_baseline"):
@@ -79,6 +82,13 @@ def test_config_errors_name_the_problem(shards, tmp_path):
         run_pretraining(_config(shards, tmp_path, steps=7))
     with pytest.raises(ValueError, match="Unknown precision"):
         run_pretraining({**_config(shards, tmp_path), "precision": "float8"})
+    bucketed = _config(shards, tmp_path)
+    bucketed["data"]["length_buckets"] = [32, 65]
+    with pytest.raises(ValueError, match="length_buckets must lie in"):
+        run_pretraining(bucketed)
+    bucketed["data"]["length_buckets"] = [32]
+    with pytest.raises(ValueError, match="TPUs need one"):
+        run_pretraining({**bucketed, "strategy": "tpu"})
 
 
 def test_empty_held_out_data_is_a_clear_error(shards, tmp_path):
@@ -175,6 +185,51 @@ def test_kill_9_then_rerun_resumes_from_last_checkpoint(shards, tmp_path):
     final = json.loads((tmp_path / "run" / "final_metrics.json").read_text())
     assert final["step"] == 400 and final["resumed_from_step"] == killed_at
     assert _latest_step(checkpoints) == 400
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_multi_worker_two_local_workers(shards, tmp_path):
+    """MultiWorkerMirroredStrategy, two worker processes on loopback, through the CLI."""
+    config = _config(shards, tmp_path / "run", steps=6, log_every=3, checkpoint_every=3)
+    config["strategy"] = "multi_worker"
+    config_path = tmp_path / "pretrain.json"
+    config_path.write_text(json.dumps(config))
+    cluster = {"worker": [f"127.0.0.1:{_free_port()}" for _ in range(2)]}
+    workers = []
+    for index in range(2):
+        tf_config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "",
+               "TF_CONFIG": json.dumps(tf_config)}
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "albert_tf.cli", "pretrain", "--config", str(config_path)],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        ))
+    outputs = []
+    try:
+        for worker in workers:
+            outputs.append(worker.communicate(timeout=400)[0])
+    finally:
+        for worker in workers:
+            worker.kill()
+    for worker, output in zip(workers, outputs):
+        assert worker.returncode == 0, output[-3000:]
+    assert "runs without XLA" in outputs[0]  # CPU collectives cannot be XLA-compiled
+    # `albert-tf pretrain` ends by printing its metrics as indented JSON.
+    chief, other = (json.loads(re.findall(r"^\{$.*?^\}$", out, re.S | re.M)[-1]) for out in outputs)
+    # Both workers ran the same synchronized 6 updates and evaluated together.
+    assert chief["step"] == other["step"] == 6
+    assert chief["eval_mlm_accuracy"] == other["eval_mlm_accuracy"]
+    run = tmp_path / "run"
+    assert _latest_step(run / "checkpoints") == 6
+    assert (run / "model").is_dir() and (run / "final_metrics.json").is_file()
+    assert not list(run.glob(".worker-*")), "a worker's scratch checkpoints were left behind"
 
 
 @pytest.fixture(scope="module")

@@ -203,6 +203,43 @@ def test_tfrecord_dataset_reads_original_features(two_files, tmp_path):
     np.testing.assert_array_equal(x["masked_lm_positions"].numpy()[weights == 0], 0)
 
 
+def _examples(batches):
+    """Each example of (x, y, w) batches as a hashable tuple, padding stripped."""
+    rows = []
+    for x, y, _ in batches:
+        lengths = x["input_mask"].numpy().sum(axis=1)
+        for i, length in enumerate(lengths):
+            rows.append((tuple(x["input_word_ids"].numpy()[i, :length]),
+                         tuple(x["masked_lm_positions"].numpy()[i]), int(y["sop_logits"][i])))
+    return sorted(rows)
+
+
+def test_length_buckets_cut_padding_and_keep_every_example(two_files, tmp_path):
+    pd.create_pretraining_data(two_files[:1], tmp_path, max_seq_length=64,
+                               max_predictions_per_seq=10, short_seq_prob=0.5, seed=1)
+    files = str(tmp_path / "train-*.tfrecord")
+    padded = list(pd.tfrecord_dataset(files, 4, 64, 10, training=False))
+    bucketed = list(pd.tfrecord_dataset(files, 4, 64, 10, training=False, length_buckets=[16, 32]))
+    lengths = [int(x["input_word_ids"].shape[1]) for x, _, _ in bucketed]
+    assert set(lengths) <= {16, 32, 64} and min(lengths) < 64  # short batches were cut
+    for x, _, w in bucketed:
+        length = x["input_word_ids"].shape[1]
+        real = x["input_mask"].numpy().sum(axis=1)
+        assert length == min(b for b in (16, 32, 64) if b >= real.max())  # smallest bucket that fits
+        assert x["input_mask"].shape[1] == x["input_type_ids"].shape[1] == length
+        assert x["masked_lm_positions"].numpy()[w["mlm_logits"].numpy() > 0].max() < length
+    assert _examples(bucketed) == _examples(padded)  # same examples, nothing lost
+
+    # Resuming skips exactly the batches already consumed.
+    train = pd.tfrecord_dataset(files, 4, 64, 10, seed=3, length_buckets=[16, 32])
+    resumed = pd.tfrecord_dataset(files, 4, 64, 10, seed=3, length_buckets=[16, 32], skip_batches=5)
+    for (x1, _, _), (x2, _, _) in zip(list(train.take(8))[5:], resumed.take(3)):
+        np.testing.assert_array_equal(x1["input_word_ids"], x2["input_word_ids"])
+
+    with pytest.raises(ValueError, match="length_buckets"):
+        pd.tfrecord_dataset(files, 4, 64, 10, length_buckets=[16, 128])
+
+
 def test_text_dataset_on_the_fly(two_files):
     def first(n, seed):
         ds = pd.text_dataset(two_files[:1], batch_size=4, seq_length=64,
