@@ -32,7 +32,7 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.shapes import PRESET_OF_SIZE, config_of, keras_hub_backbone  # noqa: E402
+from bench.shapes import PRESET_OF_SIZE, config_of, keras_hub_backbone, transformers_config  # noqa: E402
 
 
 
@@ -100,10 +100,7 @@ def _transformers(config, workdir, threads=None):
     vocab_dir.mkdir()
     shutil.copy(resources.path("albert-30k-clean.model"), vocab_dir / "spiece.model")
     tokenizer = transformers.AlbertTokenizer.from_pretrained(str(vocab_dir))
-    # Same field names as albert_tf's config; hidden_act is "gelu_new" in both.
-    fields = {k: v for k, v in config.to_dict().items() if k != "always_project_embeddings"}
-    hf_config = transformers.AlbertConfig(num_labels=2, **fields)
-    model = transformers.AlbertForSequenceClassification(hf_config).eval()
+    model = transformers.AlbertForSequenceClassification(transformers_config(config, num_labels=2)).eval()
 
     def predict(batch):
         encoded = tokenizer(batch, padding=True, truncation=True, max_length=512, return_tensors="pt")

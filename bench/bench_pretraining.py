@@ -1,133 +1,238 @@
-"""Pretraining throughput: albert_tf's compiled train step vs keras-hub's AlbertMaskedLM.
+"""Pretraining throughput on real data: albert_tf vs keras-hub and transformers, side by side.
 
-Same shapes (tiny, and ALBERT-base unless --quick), same batch size,
-sequence length and number of masked positions, same optimizer (LAMB from
-training.optimization, global-norm clip 1.0), both `jit_compile=True`,
-random weights and synthetic ids, one process, side by side:
+The batches are real pretraining data: the shipped corpus turned into
+masked-LM + SOP examples by `training.pretraining_data` (seq 128, 20
+predictions, original recipe incl. short sequences), the same shards for
+every system. Same shape (tiny, and ALBERT-base unless --quick), batch
+size, random weights, one process:
 
 1. albert_tf: `AlbertPretrainer` compiled by `training.pretrain.compile_pretrainer`
-   (weighted MLM loss + SOP loss, both accuracies): the real pretraining step.
-2. keras-hub: `keras_hub.models.AlbertMaskedLM` (MLM head only, no sentence
-   order head) with sparse cross-entropy on the masked positions.
+   (MLM + SOP losses, both accuracies), LAMB, XLA, batches cut to their
+   length bucket (`data.length_buckets` = 32/64/96/128): the real step.
+2. keras-hub with XLA: `keras_hub.models.AlbertMaskedLM` (MLM only, no SOP
+   head), the same LAMB, `jit_compile=True`, batches padded to 128.
+3. keras-hub as users run it: `AlbertMaskedLM.compile()` defaults (Adam,
+   `jit_compile="auto"`, which is off on a CPU), batches padded to 128.
+4. transformers: PyTorch `AlbertForPreTraining` (MLM + SOP), AdamW (torch
+   has no LAMB), global-norm clipping 1.0, eager, batches padded to 128.
 
-albert_tf does strictly more work per step (the SOP head and its loss), so
-a ratio >= 1 is not flattered. Prints sequences/s and albert_tf / keras-hub.
+Reports sequences/s, the ratios albert_tf / each, and achieved FLOP/s
+(the model's matmul FLOPs at the length each system computes, x3 for
+forward + backward) as a fraction of a large float32 matmul's FLOP/s on
+the same machine.
 
-    .venv/bin/python bench/bench_pretraining.py [--quick]
+    .venv/bin/python -m bench.bench_pretraining [--quick]
 """
 
 import argparse
+import functools
 import json
 import os
+import pathlib
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.shapes import config_of, keras_hub_backbone  # noqa: E402
+from bench.shapes import config_of, keras_hub_backbone, transformers_config  # noqa: E402
+
+SEQ_LENGTH, PREDICTIONS = 128, 20
+LENGTH_BUCKETS = (32, 64, 96, 128)
+DATA_DIR = pathlib.Path(__file__).resolve().parents[1] / "out" / "bench" / "pretraining_data_128"
 
 
-def _data(batch, seq, pred, seed=0):
-    import numpy as np
+def _shards():
+    """The shipped corpus as seq-128 pretraining shards (written once, then reused)."""
+    from training import pretraining_data as pd
 
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(5, config_of("tiny").vocab_size, (batch, seq)).astype("int32")
-    ids[:, 0] = 2
-    mask = np.ones_like(ids)
-    types = (np.arange(seq) >= seq // 2).astype("int32")[None].repeat(batch, 0)
-    positions = np.sort(rng.choice(np.arange(1, seq), (batch, pred)), axis=1).astype("int32")
-    labels = rng.integers(5, config_of("tiny").vocab_size, (batch, pred)).astype("int32")
-    weights = np.ones((batch, pred), "float32")
-    sop = rng.integers(0, 2, (batch,)).astype("int32")
-    return ids, mask, types, positions, labels, weights, sop
+    if not (DATA_DIR / pd.METADATA_FILE).is_file():
+        pd.create_pretraining_data(
+            ["resource:sotu.txt.gz", "resource:moby_dick.txt.gz"], DATA_DIR,
+            max_seq_length=SEQ_LENGTH, max_predictions_per_seq=PREDICTIONS, num_workers=2,
+        )
+    return str(DATA_DIR / "train-*.tfrecord")
 
 
-def _optimizer():
+def _batches(batch, steps, length_buckets=None):
+    """`steps` real batches as (x, y, w) tensors: padded to 128, or cut to buckets."""
+    from training.pretraining_data import tfrecord_dataset
+
+    ds = tfrecord_dataset(_shards(), batch, SEQ_LENGTH, PREDICTIONS, length_buckets=length_buckets)
+    return list(ds.take(steps))
+
+
+def _as_dataset(batches):
+    """A repeating dataset over fixed batches (their shapes may differ)."""
+    import tensorflow as tf
+
+    datasets = [tf.data.Dataset.from_tensors(b) for b in batches]
+    return functools.reduce(lambda a, b: a.concatenate(b), datasets).repeat()
+
+
+def _lamb():
     from training.optimization import create_optimizer
 
     return create_optimizer("lamb", 1e-4, num_train_steps=10_000)
 
 
-def _albert_tf(shape, data):
-    import tensorflow as tf
-
+def _albert_tf(config, batches):
     from albert_tf import AlbertBackbone, AlbertPretrainer
     from training.pretrain import compile_pretrainer
 
-    ids, mask, types, positions, labels, weights, sop = data
-    model = AlbertPretrainer(AlbertBackbone(config_of(shape)))
-    compile_pretrainer(model, _optimizer(), jit_compile=True)
-    x = {"input_word_ids": ids, "input_mask": mask, "input_type_ids": types,
-         "masked_lm_positions": positions}
-    y = {"mlm_logits": labels, "sop_logits": sop}
-    w = {"mlm_logits": weights, "sop_logits": tf.ones_like(sop, tf.float32)}
-    return model, tf.data.Dataset.from_tensors((x, y, w)).repeat()
+    model = AlbertPretrainer(AlbertBackbone(config))
+    compile_pretrainer(model, _lamb(), jit_compile=True)
+    return lambda steps: model.fit(_as_dataset(batches), steps_per_epoch=steps, verbose=0)
 
 
-def _keras_hub(shape, data):
+def _keras_hub(config, batches, xla):
     import keras
     import keras_hub
+
+    model = keras_hub.models.AlbertMaskedLM(backbone=keras_hub_backbone(config), preprocessor=None)
+    if xla:
+        model.compile(
+            optimizer=_lamb(), jit_compile=True,
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy()],
+        )
+    else:
+        model.compile()  # keras-hub's defaults: what a user gets
+    feeds = [
+        ({"token_ids": x["input_word_ids"], "padding_mask": x["input_mask"] > 0,
+          "segment_ids": x["input_type_ids"], "mask_positions": x["masked_lm_positions"]},
+         y["mlm_logits"], w["mlm_logits"])
+        for x, y, w in batches
+    ]
+    return lambda steps: model.fit(_as_dataset(feeds), steps_per_epoch=steps, verbose=0)
+
+
+def _transformers(config, batches):
+    import numpy as np
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    model = transformers.AlbertForPreTraining(transformers_config(config)).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+    feeds = []
+    for x, y, w in batches:
+        ids = x["input_word_ids"].numpy()
+        labels = np.full(ids.shape, -100, np.int64)  # -100: not a prediction
+        rows, cols = np.nonzero(w["mlm_logits"].numpy())
+        labels[rows, x["masked_lm_positions"].numpy()[rows, cols]] = y["mlm_logits"].numpy()[rows, cols]
+        feeds.append({
+            "input_ids": torch.from_numpy(ids.astype(np.int64)),
+            "attention_mask": torch.from_numpy(x["input_mask"].numpy().astype(np.int64)),
+            "token_type_ids": torch.from_numpy(x["input_type_ids"].numpy().astype(np.int64)),
+            "labels": torch.from_numpy(labels),
+            "sentence_order_label": torch.from_numpy(y["sop_logits"].numpy().astype(np.int64)),
+        })
+
+    def train(steps):
+        for step in range(steps):
+            loss = model(**feeds[step % len(feeds)]).loss
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+
+    return train
+
+
+def train_flops(config, batches):
+    """Matmul FLOPs of forward + backward (3x forward) over `batches` at their computed length.
+
+    Per sequence of length T: embedding projection 2*T*E*H; per layer
+    application 2*T*(4*H*H + 2*H*I) + 4*T*T*H (scores and weighted sum);
+    MLM head 2*P*(H*E + E*V) on the P predicted positions.
+    """
+    c = config
+    total = 0.0
+    for x, _, _ in batches:
+        count, length = x["input_word_ids"].shape
+        layer = 2 * length * (4 * c.hidden_size ** 2 + 2 * c.hidden_size * c.intermediate_size)
+        layer += 4 * length * length * c.hidden_size
+        forward = (2 * length * c.embedding_size * c.hidden_size + c.num_hidden_layers * layer
+                   + 2 * PREDICTIONS * (c.hidden_size * c.embedding_size + c.embedding_size * c.vocab_size))
+        total += 3 * forward * count
+    return total
+
+
+def matmul_flops_per_second(n=2048, repeats=10):
+    """FLOP/s of an XLA-compiled float32 [n, n] @ [n, n] on this machine."""
     import tensorflow as tf
 
-    ids, mask, types, positions, labels, weights, _ = data
-    backbone = keras_hub_backbone(config_of(shape))
-    model = keras_hub.models.AlbertMaskedLM(backbone=backbone, preprocessor=None)
-    model.compile(
-        optimizer=_optimizer(),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy()],
-        jit_compile=True,
-    )
-    x = {"token_ids": ids, "padding_mask": mask.astype(bool), "segment_ids": types,
-         "mask_positions": positions}
-    return model, tf.data.Dataset.from_tensors((x, labels, weights)).repeat()
-
-
-def _timed(model, ds, batch, steps):
+    a = tf.random.normal([n, n])
+    matmul = tf.function(lambda m: tf.matmul(m, m), jit_compile=True)
+    matmul(a).numpy()
     start = time.perf_counter()
-    model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
-    return batch * steps / (time.perf_counter() - start)
+    for _ in range(repeats):
+        result = matmul(a)
+    result.numpy()
+    return 2 * n ** 3 * repeats / (time.perf_counter() - start)
 
 
 def run(quick=False):
-    """Measures both train steps; returns the bench/run.py report dict."""
-    cases = [("tiny", 32, 128, 20)] if quick else [("tiny", 32, 128, 20), ("base", 8, 128, 20)]
-    warmup, steps, rounds = (3, 10, 2) if quick else (5, 20, 3)
+    """Measures the four train steps; returns the bench/run.py report dict."""
+    import numpy as np
+    import torch
+
+    cases = [("tiny", 32, 40)] if quick else [("tiny", 32, 40), ("base", 8, 8)]
+    rounds = 2 if quick else 3
+    peak = matmul_flops_per_second()
     rows, ratios = [], {}
-    for shape, batch, seq, pred in cases:
-        data = _data(batch, seq, pred)
-        built = {"albert_tf": _albert_tf(shape, data), "keras_hub": _keras_hub(shape, data)}
-        for model, ds in built.values():
-            model.fit(ds, steps_per_epoch=warmup, epochs=1, verbose=0)  # compiles
-        # Alternate the two in rounds and keep each one's best round: the
-        # machine is shared, and a slow moment should not decide the ratio.
-        measured = {name: 0.0 for name in built}
+    for size, batch, steps in cases:
+        config = config_of(size)
+        padded = _batches(batch, steps)
+        bucketed = _batches(batch, steps, LENGTH_BUCKETS)
+        systems = {
+            "albert_tf (XLA, length buckets)": (_albert_tf(config, bucketed), bucketed),
+            "keras-hub XLA": (_keras_hub(config, padded, xla=True), padded),
+            "keras-hub default": (_keras_hub(config, padded, xla=False), padded),
+            "transformers torch": (_transformers(config, padded), padded),
+        }
+        for train, _ in systems.values():
+            train(steps)  # one pass: compiles every batch shape
+        # Alternate the systems in rounds and keep each one's best round: the
+        # machine is shared, and a slow moment should not decide a ratio.
+        best = {name: float("inf") for name in systems}
         for _ in range(rounds):
-            for name, (model, ds) in built.items():
-                measured[name] = max(measured[name], _timed(model, ds, batch, steps))
-        ratio = measured["albert_tf"] / measured["keras_hub"]
-        ratios[f"{shape}: albert_tf / keras-hub"] = round(ratio, 2)
-        rows.append({
-            "shape": shape, "batch": batch, "seq_length": seq, "masked_positions": pred,
-            "albert_tf seq/s": round(measured["albert_tf"], 1),
-            "keras-hub seq/s": round(measured["keras_hub"], 1),
-            "ratio": round(ratio, 2),
-        })
+            for name, (train, _) in systems.items():
+                start = time.perf_counter()
+                train(steps)
+                best[name] = min(best[name], time.perf_counter() - start)
+        ours = "albert_tf (XLA, length buckets)"
+        for name, (_, batches) in systems.items():
+            rows.append({
+                "shape": size, "batch": batch, "system": name,
+                "mean computed length": round(float(np.mean([b[0]["input_word_ids"].shape[1] for b in batches])), 1),
+                "sequences/s": round(batch * steps / best[name], 2),
+                "FLOP/s / matmul FLOP/s": round(train_flops(config, batches) / best[name] / peak, 3),
+            })
+            if name != ours:
+                ratios[f"{size}: albert_tf / {name}"] = round(best[name] / best[ours], 2)
     return {
-        "title": "Pretraining train step (sequences/s, XLA, LAMB)",
+        "title": "Pretraining train step on real data (sequences/s, seq 128, 20 predictions)",
         "rows": rows,
         "ratios": ratios,
         "notes": [
-            "albert_tf runs MLM + SOP heads and losses; keras-hub AlbertMaskedLM runs MLM only.",
-            f"Best of {rounds} alternating rounds of {steps} steps each, after {warmup} "
-            "warm-up steps (compilation excluded).",
+            f"Batches: the shipped corpus (State of the Union + Moby Dick) through "
+            f"`create_pretraining_data` (original recipe, short_seq_prob 0.1); {cases[0][2]} "
+            "batches per round for tiny" + ("" if quick else f", {cases[-1][2]} for base") + ".",
+            "albert_tf and transformers run MLM + SOP; keras-hub AlbertMaskedLM runs MLM only. "
+            "transformers computes the MLM head at every position, albert_tf and keras-hub only "
+            "at the 20 masked ones.",
+            f"Best of {rounds} alternating rounds, after warm-up steps (compilation excluded). "
+            f"Large-matmul reference: {peak / 1e9:.1f} GFLOP/s (float32, 2048 x 2048, XLA); "
+            f"torch threads {torch.get_num_threads()}.",
+            "Targets: albert_tf >= 1.0x keras-hub XLA, >= 1.2x keras-hub default, >= 1.1x transformers.",
         ],
     }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny shape, few steps")
+    parser.add_argument("--quick", action="store_true", help="tiny shape only, fewer rounds")
     result = run(quick=parser.parse_args().quick)
     for row in result["rows"]:
         print(row)

@@ -21,3 +21,11 @@ def keras_hub_backbone(config):
         num_groups=config.num_hidden_groups, num_inner_repetitions=config.inner_group_num,
         dropout=config.hidden_dropout_prob, max_sequence_length=config.max_position_embeddings,
     )
+
+
+def transformers_config(config, **overrides):
+    """transformers' `AlbertConfig` with the same shape as `config` (same field names)."""
+    import transformers
+
+    fields = {k: v for k, v in config.to_dict().items() if k != "always_project_embeddings"}
+    return transformers.AlbertConfig(**fields, **overrides)

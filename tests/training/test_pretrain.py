@@ -75,6 +75,16 @@ def test_smoke_run_writes_everything(shards, tmp_path):
     assert again["resumed_from_step"] == 10 and again["step"] == 10
 
 
+def test_mixed_precision_trains_and_resumes(shards, tmp_path):
+    """float16 compute with dynamic loss scaling; its optimizer state checkpoints and resumes."""
+    config = {**_config(shards, tmp_path / "run", steps=5, jit_compile=False), "precision": "mixed_float16"}
+    first = run_pretraining(config)
+    assert first["step"] == 5 and np.isfinite(first["loss"]) and np.isfinite(first["eval_mlm_accuracy"])
+    config["train"]["steps"] = 10
+    second = run_pretraining(config)
+    assert second["resumed_from_step"] == 5 and second["step"] == 10 and np.isfinite(second["loss"])
+
+
 def test_config_errors_name_the_problem(shards, tmp_path):
     with pytest.raises(ValueError, match="train.stepz"):
         run_pretraining({**_config(shards, tmp_path), "train": {"stepz": 3}})
