@@ -10,7 +10,10 @@ Three systems, same data (`training.readers.movie_reviews`: the fixed
    `keras_hub.models.AlbertBackbone` of the same shape, fed the same
    token ids (albert_tf's tokenizer: keras-hub's does not lowercase), the
    same optimizer, schedule, batch size and number of epochs.
-3. TF-IDF (word 1-2 grams) + logistic regression (scikit-learn).
+3. transformers: PyTorch `AlbertForSequenceClassification` of the same
+   shape from random weights, fed the same token-id batches, AdamW with the
+   same warmup + linear decay, epochs and best-dev-epoch selection.
+4. TF-IDF (word 1-2 grams) + logistic regression (scikit-learn).
 
 Prints accuracies, training wall times and their ratio. Run:
 
@@ -30,7 +33,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import numpy as np  # noqa: E402
 
 from training import readers  # noqa: E402
-from bench.shapes import keras_hub_backbone  # noqa: E402
+from bench.shapes import keras_hub_backbone, transformers_config  # noqa: E402
 from training.evaluate import subset  # noqa: E402
 
 # The README main job's pretrained tiny model, used when present.
@@ -129,6 +132,54 @@ def keras_hub_run(settings, learning_rate, train, dev, test, config):
     return {"accuracy": accuracy(test), "seconds": time.perf_counter() - start}
 
 
+def transformers_run(settings, learning_rate, train, dev, test, config):
+    import torch
+    import transformers
+
+    from training import evaluate as evaluation
+
+    torch.manual_seed(0)
+    model = transformers.AlbertForSequenceClassification(
+        transformers_config(config, num_labels=2, classifier_dropout_prob=0.1))
+    task = evaluation.get_task("classification", evaluation.load_tokenizer(), settings["seq_length"])
+
+    def batches(data, batch_size, training=False):
+        for x, y in task.dataset(data, batch_size, training=training):
+            yield ({"input_ids": torch.from_numpy(x["input_word_ids"].numpy().astype("int64")),
+                    "attention_mask": torch.from_numpy(x["input_mask"].numpy().astype("int64")),
+                    "token_type_ids": torch.from_numpy(x["input_type_ids"].numpy().astype("int64"))},
+                   torch.from_numpy(y.numpy().astype("int64")))
+
+    steps = math.ceil(len(train) / settings["batch_size"])
+    total = steps * settings["epochs"]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
+    schedule = transformers.get_linear_schedule_with_warmup(optimizer, int(0.1 * total), total)
+
+    def accuracy(data):
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for x, y in batches(data, 128):
+                correct += int((model(**x).logits.argmax(-1) == y).sum())
+        return correct / len(data)
+
+    start = time.perf_counter()
+    best, best_state = -1.0, None
+    for _ in range(settings["epochs"]):
+        model.train()
+        for x, y in batches(train, settings["batch_size"], training=True):
+            loss = model(**x, labels=y).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+        score = accuracy(dev)
+        if score > best:
+            best, best_state = score, {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    return {"accuracy": accuracy(test), "seconds": time.perf_counter() - start}
+
+
 def run(quick=False, pretrained_dir=None, learning_rate=None):
     """Runs the three systems; returns their accuracies and times.
 
@@ -139,8 +190,8 @@ def run(quick=False, pretrained_dir=None, learning_rate=None):
         learning_rate: default 1e-3, the main job's rate for the tiny model.
 
     Returns:
-        {"albert_tf": {...}, "keras_hub": {...}, "tfidf_logreg": {...},
-         "settings": {...}, "time_ratio_albert_tf_over_keras_hub": float}
+        {"albert_tf": {...}, "keras_hub": {...}, "transformers": {...},
+         "tfidf_logreg": {...}, "settings": {...}} plus the report's title, rows, ratios, notes.
     """
     settings = _settings(quick)
     if pretrained_dir is None and DEFAULT_PRETRAINED.is_dir():
@@ -156,8 +207,10 @@ def run(quick=False, pretrained_dir=None, learning_rate=None):
     result["tfidf_logreg"] = {"accuracy": tfidf_baseline(train, test), "seconds": time.perf_counter() - start}
     with tempfile.TemporaryDirectory() as workdir:
         result["albert_tf"] = albert_tf_run(settings, learning_rate, pretrained_dir, workdir)
-    result["keras_hub"] = keras_hub_run(settings, learning_rate, train, dev, test, _shape_of(pretrained_dir))
-    result["time_ratio_albert_tf_over_keras_hub"] = result["albert_tf"]["seconds"] / result["keras_hub"]["seconds"]
+    shape = _shape_of(pretrained_dir)
+    result["keras_hub"] = keras_hub_run(settings, learning_rate, train, dev, test, shape)
+    result["transformers"] = transformers_run(settings, learning_rate, train, dev, test, shape)
+    ours = result["albert_tf"]
     start_from = f"pretrained ({pretrained_dir})" if pretrained_dir else "random"
     result.update(
         title=f"Fine-tuning on the movie review snippets (fixed split, test n={len(test)})",
@@ -166,15 +219,22 @@ def run(quick=False, pretrained_dir=None, learning_rate=None):
              "seconds": result["albert_tf"]["seconds"]},
             {"system": "keras-hub AlbertTextClassifier (same shape)", "start": "random",
              "accuracy": result["keras_hub"]["accuracy"], "seconds": result["keras_hub"]["seconds"]},
+            {"system": "transformers AlbertForSequenceClassification (same shape)", "start": "random",
+             "accuracy": result["transformers"]["accuracy"], "seconds": result["transformers"]["seconds"]},
             {"system": "TF-IDF + logistic regression", "start": "-",
              "accuracy": result["tfidf_logreg"]["accuracy"], "seconds": result["tfidf_logreg"]["seconds"]},
         ],
         ratios={
-            "accuracy, albert_tf vs keras-hub": result["albert_tf"]["accuracy"] / result["keras_hub"]["accuracy"],
-            "accuracy, albert_tf vs TF-IDF + LR": result["albert_tf"]["accuracy"] / result["tfidf_logreg"]["accuracy"],
+            "accuracy, albert_tf / keras-hub": ours["accuracy"] / result["keras_hub"]["accuracy"],
+            "accuracy, albert_tf / transformers": ours["accuracy"] / result["transformers"]["accuracy"],
+            "accuracy, albert_tf / TF-IDF + LR": ours["accuracy"] / result["tfidf_logreg"]["accuracy"],
+            "speed (1 / seconds), albert_tf / keras-hub": result["keras_hub"]["seconds"] / ours["seconds"],
+            "speed (1 / seconds), albert_tf / transformers": result["transformers"]["seconds"] / ours["seconds"],
         },
-        notes=["albert_tf's time includes writing the best checkpoint, plots and a final test pass; "
-               "keras-hub has no pretrained weights of this tiny shape, so it starts from random weights."],
+        notes=["Same token ids, batch size, epochs, learning rate schedule and best-dev-epoch rule for "
+               "the three networks. albert_tf's time includes writing the best checkpoint, plots and a "
+               "final test pass; keras-hub and transformers have no pretrained weights of this tiny "
+               "shape, so they start from random weights."],
     )
     return result
 
@@ -187,10 +247,9 @@ def main():
     args = parser.parse_args()
     result = run(args.quick, args.pretrained, args.learning_rate)
     print(f"movie review snippets, fixed split, test n={result['settings']['sizes']['test']}")
-    for name in ("albert_tf", "keras_hub", "tfidf_logreg"):
+    for name in ("albert_tf", "keras_hub", "transformers", "tfidf_logreg"):
         print(f"  {name:14s} accuracy {result[name]['accuracy']:.4f}   train+eval {result[name]['seconds']:.1f}s")
-    print(f"  time ratio albert_tf / keras_hub: {result['time_ratio_albert_tf_over_keras_hub']:.2f}")
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result["ratios"], indent=2))
 
 
 if __name__ == "__main__":
