@@ -1,15 +1,22 @@
-"""Serving benchmark: the development server over gRPC on loopback vs the model in-process.
+"""Serving benchmark: a request through TF Serving's gRPC API vs the alternatives in-process.
 
 One raw-text ALBERT classifier export (albert_tf.export, random weights:
 latency does not depend on their values) is served by the development server
-in a subprocess. Side by side, same texts, same batch sizes:
+in a subprocess. Side by side, same texts, same batch sizes, same shape:
 
-1. in-process: `tf.saved_model.load(...).signatures["serving_default"]`;
-2. gRPC: `AlbertClient.predict` against the dev server on 127.0.0.1;
-3. gRPC with concurrency: N client threads (throughput).
+1. albert_tf in-process: `tf.saved_model.load(...).signatures["serving_default"]`;
+2. albert_tf served: `AlbertClient.predict` against the dev server on
+   127.0.0.1 (serialization, gRPC and the server's threads included);
+3. keras-hub `AlbertTextClassifier` + its preprocessor at seq 128 (its best
+   setting, see the inference benchmark) in one `tf.function` per request
+   (`predict()` per request would add ~50 ms of set-up each), in-process;
+4. transformers tokenizer + `AlbertForSequenceClassification`, padding to
+   the longest text, in-process;
+5. albert_tf served with concurrency: N client threads (throughput).
 
-Reports p50/p95 latency per request and requests/s, and the ratio
-gRPC / in-process (the serving overhead: serialization, gRPC, threads).
+keras-hub and transformers ship no server of their own, so they are timed
+without any serving overhead: the ratios favour them. Reports p50/p95
+latency per request and the ratio alternative p50 / served albert_tf p50.
 Run:
 
     .venv/bin/python bench/bench_serving.py [--quick]
@@ -89,29 +96,60 @@ def _start_server(base):
     return process, int(line.split()[1].split("=")[1])
 
 
-def run(quick=False):
-    """Measures in-process vs gRPC latency and gRPC throughput; returns a report dict."""
+def _keras_hub_function(config, sequence_length):
+    """keras-hub's classifier with its preprocessor as one compiled function of raw texts."""
+    import keras_hub
     import tensorflow as tf
 
+    from albert_tf import resources
+    from bench.shapes import keras_hub_backbone
+
+    tokenizer = keras_hub.models.AlbertTokenizer(proto=str(resources.path("albert-30k-clean.model")))
+    preprocessor = keras_hub.models.AlbertTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    classifier = keras_hub.models.AlbertTextClassifier(keras_hub_backbone(config), num_classes=2,
+                                                        preprocessor=None)
+    return tf.function(lambda texts: tf.nn.softmax(classifier(preprocessor(texts), training=False)))
+
+
+def run(quick=False):
+    """Measures per-request latency of each system and served throughput; returns a report dict."""
+    import tensorflow as tf
+
+    from albert_tf import AlbertConfig
+    from bench.bench_inference import _transformers
     from serving.client import AlbertClient
 
     settings = _settings(quick)
+    config = AlbertConfig.from_preset(settings["preset"])
     rows, ratios = [], {}
     with tempfile.TemporaryDirectory() as workdir:
         base = os.path.join(workdir, "albert")
         export_dir = _export(settings["preset"], settings["seq_length"], base)
         signature = tf.saved_model.load(export_dir).signatures["serving_default"]
+        keras_hub_predict = _keras_hub_function(config, settings["seq_length"])
+        transformers_predict = _transformers(config, workdir)
         process, port = _start_server(base)
         try:
             client = AlbertClient(f"127.0.0.1:{port}", "albert", timeout=60, max_batch_size=1024)
             for batch in settings["batch_sizes"]:
                 texts = _texts(batch)
-                local = _time(lambda: signature(text=tf.constant(texts)), settings["requests"], settings["warmup"])
-                remote = _time(lambda: client.predict(texts), settings["requests"], settings["warmup"])
-                for system, times in (("in-process", local), ("dev server gRPC", remote)):
+                systems = {
+                    "albert_tf in-process": lambda: signature(text=tf.constant(texts)),
+                    "albert_tf served (dev server, gRPC)": lambda: client.predict(texts),
+                    f"keras-hub in-process (seq {settings['seq_length']})":
+                        lambda: keras_hub_predict(tf.constant(texts)),
+                    "transformers in-process": lambda: transformers_predict(texts, batch),
+                }
+                p50 = {}
+                for system, request in systems.items():
+                    times = _time(request, settings["requests"], settings["warmup"])
+                    p50[system] = float(np.median(times))
                     rows.append({"system": system, "batch": batch, **_percentiles(times),
                                  "texts_per_s": batch / float(np.mean(times))})
-                ratios[f"grpc_over_inprocess_p50_batch{batch}"] = float(np.median(remote) / np.median(local))
+                served = p50["albert_tf served (dev server, gRPC)"]
+                for system, seconds in p50.items():
+                    if system != "albert_tf served (dev server, gRPC)":
+                        ratios[f"batch {batch}: {system} p50 / albert_tf served p50"] = seconds / served
 
             # Throughput: concurrent clients, batch 1.
             texts = _texts(1)
@@ -141,13 +179,15 @@ def run(quick=False):
             process.terminate()
             process.wait(timeout=30)
     return {
-        "title": "Serving: development server over gRPC (loopback) vs in-process",
+        "title": "Serving: a request through TF Serving's gRPC API (dev server, loopback) vs in-process alternatives",
         "rows": rows,
         "ratios": ratios,
         "settings": settings,
         "notes": [
             f"{settings['preset']} classifier export (raw text in, seq_length {settings['seq_length']}), "
             "random weights; texts from movie_review_snippets.tsv.",
+            "Ratios > 1: the alternative takes longer per request than albert_tf served over gRPC. "
+            "keras-hub and transformers run in the benchmark process with no server in between.",
             "The dev server is for development; production runs tensorflow/serving:2.21 (not measurable "
             "here: no Docker engine).",
         ],
