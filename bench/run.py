@@ -11,6 +11,7 @@ compare like with like. The report is generated, never written by hand.
 A dict returned by a benchmark may hold:
     "title": str, "rows": list of dicts (a table), "ratios": {name: float},
     "notes": list of str, "plots": {name: path of a PNG}
+Every ratio of the report is also drawn in one bar chart (docs/BENCHMARKS_ratios.png).
 """
 
 import argparse
@@ -62,7 +63,34 @@ def _table(rows):
     return lines
 
 
-def render(results, info, quick):
+def plot_ratios(results, path):
+    """One horizontal bar per ratio of every benchmark (log scale, 1x marked); returns `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bars = [(name, label, value) for name, result in results.items()
+            for label, value in result.get("ratios", {}).items()]
+    if not bars:
+        return None
+    figure, axes = plt.subplots(figsize=(10, 0.32 * len(bars) + 1.2))
+    colors = plt.get_cmap("tab10")
+    names = list(dict.fromkeys(name for name, _, _ in bars))
+    positions = range(len(bars))[::-1]
+    axes.barh(list(positions), [v for _, _, v in bars],
+              color=[colors(names.index(name)) for name, _, _ in bars])
+    axes.set_yticks(list(positions), [f"{name}: {label}" for name, label, _ in bars], fontsize=7)
+    axes.set_xscale("log")
+    axes.axvline(1.0, color="black", linewidth=1)
+    axes.set_xlabel("albert_tf / alternative (> 1: albert_tf better)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def render(results, info, quick, summary_plot=None):
     lines = [
         "# Benchmarks",
         "",
@@ -76,6 +104,9 @@ def render(results, info, quick):
         "- " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
         "",
     ]
+    if summary_plot:
+        lines += ["## Every ratio at a glance", "",
+                  f"![ratios]({os.path.relpath(summary_plot, REPO / 'docs')})", ""]
     for name, result in results.items():
         lines += [f"## {result.get('title', name)}", ""]
         if "error" in result:
@@ -122,7 +153,8 @@ def main(argv=None):
 
     results = {name: results[name] for name in BENCHMARKS if name in results}
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render(results, info, args.quick))
+    summary_plot = plot_ratios(results, output.with_name(output.stem + "_ratios.png"))
+    output.write_text(render(results, info, args.quick, summary_plot))
     (output.with_suffix(".json")).write_text(json.dumps({"machine": info, "results": results}, indent=2, default=str))
     print(f"wrote {output}")
     return 1 if any("error" in results[name] for name in args.only) else 0
