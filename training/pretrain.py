@@ -277,7 +277,8 @@ def run_pretraining(config):
     Returns:
         dict with `step`, the last logging interval's training `loss`,
         `mlm_loss`, `sop_loss`, `mlm_accuracy`, `sop_accuracy`, the held-out
-        `eval_*` metrics, `mlm_unigram_baseline`, `eval_on` ("eval" or
+        `eval_*` metrics over `eval_sequences` held-out sequences,
+        `mlm_unigram_baseline`, `eval_on` ("eval" or
         "train" when no held-out data), `resumed_from_step`,
         `train_seconds` and the output paths.
     """
@@ -363,6 +364,8 @@ def run_pretraining(config):
     # At most eval_steps batches: a small held-out set may hold fewer.
     evaluation = model.evaluate(eval_ds.take(train["eval_steps"]), return_dict=True, verbose=0)
     metrics.update({f"eval_{RENAME.get(k, k)}": float(v) for k, v in evaluation.items()})
+    # How many held-out pairs the eval accuracies average over (their standard error).
+    metrics["eval_sequences"] = sum(int(y["sop_logits"].shape[0]) for _, y, _ in eval_ds.take(train["eval_steps"]))
     baseline, token = unigram_baseline(train_ds, eval_ds, train["eval_steps"])
     metrics["mlm_unigram_baseline"] = baseline
     metrics["mlm_unigram_token"] = token
