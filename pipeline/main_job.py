@@ -17,6 +17,7 @@ Everything lands in `--output-dir` (default `out/`): plots, metrics and a
 
 import json
 import pathlib
+import shutil
 import subprocess
 import sys
 import time
@@ -74,8 +75,14 @@ def stage_data(args):
     return {"corpus": files or "shipped (albert_tf/resources)"}, files
 
 
+def _up_to_date(output, source):
+    """Whether `output` exists and was written after `source` (a stage's input)."""
+    return output.exists() and output.stat().st_mtime >= source.stat().st_mtime
+
+
 def stage_pretrain(args, out, corpus_files):
-    from training.pretrain import run_pretraining
+    from training.experiment import load_config
+    from training.pretrain import DEFAULTS, run_pretraining
 
     config = _load_yaml(CONFIGS / "pretrain_tiny.yaml")
     config["output_dir"] = str(out / "pretrain")
@@ -89,8 +96,17 @@ def stage_pretrain(args, out, corpus_files):
         config["schedule"]["warmup_steps"] = 2
     if args.pretrain_steps:
         config["train"]["steps"] = args.pretrain_steps
-    done = out / "pretrain" / "final_metrics.json"
-    if done.exists() and not args.fresh:
+    stage_dir = out / "pretrain"
+    # A finished or interrupted run is reused (or resumed) only if it was
+    # started with the same config: a new corpus or recipe starts over.
+    saved = stage_dir / "config.yaml"
+    same = saved.is_file() and _load_yaml(saved) == load_config(config, DEFAULTS)
+    if stage_dir.exists() and (args.fresh or not same):
+        if not args.fresh:
+            print(f"{saved} differs from this run's config (corpus or recipe): pretraining again")
+        shutil.rmtree(stage_dir)
+    done = stage_dir / "final_metrics.json"
+    if done.exists():
         print(f"reusing {done}")
         return json.loads(done.read_text())
     return run_pretraining(config)
@@ -109,7 +125,7 @@ def stage_finetune(args, out, pretrained_dir):
     if args.finetune_epochs:
         config["training"]["epochs"] = args.finetune_epochs
     done = out / "finetune" / "metrics.json"
-    if done.exists() and not args.fresh:
+    if not args.fresh and _up_to_date(done, pretrained_dir):
         print(f"reusing {done}")
         return dict(json.loads(done.read_text()), output_dir=str(out / "finetune"))
     return run_finetuning(config)
@@ -122,7 +138,7 @@ def stage_export(args, out, model_dir):
 
     base = out / "export" / MODEL_NAME
     existing = sorted(base.glob("[0-9]*")) if base.exists() else []
-    if existing and not args.fresh:
+    if existing and not args.fresh and _up_to_date(existing[-1], model_dir):
         print(f"reusing {existing[-1]}")
         return existing[-1]
     model = albert_tf.load(model_dir)
@@ -219,7 +235,8 @@ def run(args):
     print("\n=== done")
     print(f"pretraining: MLM accuracy {pretrained.get('eval_mlm_accuracy', float('nan')):.3f} "
           f"(unigram baseline {pretrained.get('mlm_unigram_baseline', float('nan')):.3f}), "
-          f"SOP accuracy {pretrained.get('eval_sop_accuracy', float('nan')):.3f}")
+          f"SOP accuracy {pretrained.get('eval_sop_accuracy', float('nan')):.3f} "
+          f"on {pretrained.get('eval_sequences', 0)} held-out pairs (chance 0.5)")
     print(f"fine-tuning: test accuracy {test.get('accuracy', float('nan')):.3f}")
     print(f"served answer latency: {served['latency_s'] * 1000:.0f} ms for {len(texts)} texts")
     print(f"summary: {out / 'SUMMARY.md'}")

@@ -1,4 +1,5 @@
-"""The README main job end to end (quick mode), its reuse of stages, and Ctrl-C."""
+"""The README main job end to end (quick mode), its reuse of stages, Ctrl-C, and
+starting over when the pretraining config changes."""
 
 import json
 import os
@@ -64,3 +65,11 @@ def test_quick_main_job_serves_an_answer_reuses_stages_and_stops_on_ctrl_c(tmp_p
     while time.monotonic() < deadline and _servers_of(out):
         time.sleep(0.2)
     assert _servers_of(out) == [], "a development server outlived the interrupted main job"
+
+    # A changed recipe (here the step count) pretrains again, and the stages
+    # downstream of it do not reuse results built on the old model.
+    changed = subprocess.run(_demo(out) + ["--pretrain-steps", "10"], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=1200)
+    assert changed.returncode == 0, changed.stdout[-2000:] + changed.stderr[-4000:]
+    assert "pretraining again" in changed.stdout and "reusing" not in changed.stdout
+    assert json.loads((out / "pretrain" / "final_metrics.json").read_text())["step"] == 10
