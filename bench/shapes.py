@@ -10,11 +10,12 @@ def config_of(size):
     return AlbertConfig.from_preset(PRESET_OF_SIZE[size])
 
 
-def keras_hub_backbone(config):
+def keras_hub_backbone(config, dtype=None):
     """keras-hub's `AlbertBackbone` with the same shape as `config` (random weights)."""
     import keras_hub
 
     return keras_hub.models.AlbertBackbone(
+        dtype=dtype,
         vocabulary_size=config.vocab_size, num_layers=config.num_hidden_layers,
         num_heads=config.num_attention_heads, embedding_dim=config.embedding_size,
         hidden_dim=config.hidden_size, intermediate_dim=config.intermediate_size,

@@ -94,6 +94,25 @@ def read_documents(path):
         yield document
 
 
+def check_documents(documents, path):
+    """Raises a ValueError naming the problem if `documents` cannot all give SOP pairs.
+
+    Every file needs at least one document, and every document at least two
+    words: segment A and segment B take one word each at the very least.
+    """
+    if not documents:
+        raise ValueError(f"{path} holds no text: an empty corpus file")
+    for index, document in enumerate(documents):
+        words = sum(len(line.split()) for line in document)
+        if words < 2:
+            raise ValueError(
+                f"{path}: document {index + 1} ({' '.join(document)[:60]!r}) has {words} word(s), "
+                "too short for a sentence-order pair (A and B need one word each); remove it or "
+                "join it to a neighbouring document (documents are separated by blank lines)"
+            )
+    return documents
+
+
 # Words whose trailing period does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr prof rev hon gen gov col capt lt sgt sen rep messrs "
@@ -444,6 +463,8 @@ def create_pretraining_data(
             f"dupe_factor and num_workers must be >= 1 and holdout_every >= 0, got "
             f"{dupe_factor}, {num_workers}, {holdout_every}"
         )
+    for path in files:  # all input is checked before any shard is written
+        check_documents(list(read_documents(path)), path)
     output_dir = pathlib.Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     params = dict(
@@ -657,7 +678,7 @@ def text_dataset(
     masking = vocab.masking_config(max_predictions_per_seq, masked_lm_prob, max_ngram)
     documents = []
     for path in expand_files(input_files):
-        for doc_index, doc in enumerate(read_documents(path)):
+        for doc_index, doc in enumerate(check_documents(list(read_documents(path)), path)):
             is_eval = holdout_every and doc_index % holdout_every == holdout_every - 1
             if (split == "eval") == bool(is_eval):
                 documents.append([s for line in doc for s in split_sentences(line)])

@@ -102,6 +102,27 @@ def test_config_errors_name_the_problem(shards, tmp_path):
         run_pretraining({**bucketed, "strategy": "tpu"})
 
 
+@pytest.mark.parametrize("mode", ["tfrecord", "on_the_fly"])
+def test_bad_corpus_is_a_clear_error_before_training(tmp_path, mode):
+    good = "The first sentence is here. And a second one follows it.\n"
+    cases = {
+        "missing.txt": (None, FileNotFoundError, "No input file matches"),
+        "empty.txt": ("\n\n", ValueError, "empty corpus file"),
+        "short.txt": (good + "\nHello\n", ValueError, r"document 2 \('Hello'\) has 1 word"),
+    }
+    for name, (text, error, message) in cases.items():
+        if text is not None:
+            (tmp_path / name).write_text(text)
+        config = {"data": {"text_files": [str(tmp_path / name)], "mode": mode, "seq_length": SEQ,
+                           "max_predictions_per_seq": PRED},
+                  "train": {"steps": 5, "log_every": 5, "checkpoint_every": 5, "verbose": 0},
+                  "output_dir": str(tmp_path / f"run_{name}")}
+        with pytest.raises(error, match=message):
+            run_pretraining(config)
+        run = tmp_path / f"run_{name}"
+        assert not (run / "checkpoints").exists() and not list(run.glob("data/*.tfrecord"))
+
+
 def test_empty_held_out_data_is_a_clear_error(shards, tmp_path):
     with tf.io.TFRecordWriter(str(tmp_path / "eval-empty.tfrecord")):
         pass
