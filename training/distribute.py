@@ -62,6 +62,13 @@ def get_strategy(name="one_device", tpu_address=""):
     return tf.distribute.TPUStrategy(resolver)
 
 
+def _is_distributed(strategy):
+    """More than one replica, or one of several workers."""
+    import tensorflow as tf
+
+    return strategy.num_replicas_in_sync > 1 or isinstance(
+        strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
 
 def is_chief(strategy):
     """Whether this process writes checkpoints, logs and the final model.
@@ -77,12 +84,8 @@ def xla_can_compile_step(strategy):
     XLA does not implement collectives on CPU devices, so a multi-replica or
     multi-worker strategy on CPUs must run its step without XLA.
     """
-    import tensorflow as tf
-
-    distributed = strategy.num_replicas_in_sync > 1 or isinstance(
-        strategy, tf.distribute.MultiWorkerMirroredStrategy)
     on_cpu = all("CPU" in device.upper() for device in strategy.extended.worker_devices)
-    return not (distributed and on_cpu)
+    return not (_is_distributed(strategy) and on_cpu)
 
 
 def shard_for_workers(dataset, strategy):
@@ -123,8 +126,7 @@ def fix_keras_distributed_fit(model):
     from keras import tree
 
     strategy = model.distribute_strategy
-    multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    if strategy.num_replicas_in_sync == 1 and not multi_worker:
+    if not _is_distributed(strategy):
         return model
     keras_build = model._maybe_symbolic_build
 
@@ -141,7 +143,7 @@ def fix_keras_distributed_fit(model):
         return keras_build(data_batch=data_batch)
 
     model._maybe_symbolic_build = build
-    if multi_worker:
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         for name in ("train_step", "test_step"):
             step = getattr(model, name)
             setattr(model, name, lambda data, step=step: tree.map_structure(
