@@ -51,15 +51,21 @@ def test_quick_main_job_serves_an_answer_reuses_stages_and_stops_on_ctrl_c(tmp_p
     # Rerun: finished stages are reused; Ctrl-C while serving stops the server.
     rerun = subprocess.Popen(_demo(out), cwd=REPO, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
-    lines = []
-    deadline = time.monotonic() + 300
+    # Read the output up to the serving stage's banner (this also keeps the
+    # pipe drained), then interrupt as soon as its server process exists.
+    before = []
+    for line in rerun.stdout:
+        before.append(line)
+        if "=== [5/5] serve" in line:
+            break
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not _servers_of(out):
-        time.sleep(0.2)
+        time.sleep(0.02)
     servers = _servers_of(out)
-    assert servers, "the rerun never started its server"
+    assert servers, "the rerun never started its server: " + "".join(before)[-3000:]
     rerun.send_signal(signal.SIGINT)
-    lines = rerun.communicate(timeout=120)[0]
-    assert rerun.returncode != 0  # interrupted
+    lines = "".join(before) + rerun.communicate(timeout=120)[0]
+    assert rerun.returncode != 0, lines[-3000:]  # interrupted
     assert lines.count("reusing") == 3, lines[-3000:]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and _servers_of(out):
