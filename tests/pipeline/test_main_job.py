@@ -49,8 +49,12 @@ def test_quick_main_job_serves_an_answer_reuses_stages_and_stops_on_ctrl_c(tmp_p
     assert _servers_of(out) == []
 
     # Rerun: finished stages are reused; Ctrl-C while serving stops the server.
+    # A shell starting a job in the background (`cmd &`, as some CI runners
+    # do) hands it SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt: give the rerun the default disposition a terminal has.
     rerun = subprocess.Popen(_demo(out), cwd=REPO, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+                             stderr=subprocess.STDOUT, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # Read the output up to the serving stage's banner (this also keeps the
     # pipe drained), then interrupt as soon as its server process exists.
     before = []
