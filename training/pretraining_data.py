@@ -528,6 +528,13 @@ def check_length_buckets(length_buckets, seq_length):
     return buckets
 
 
+def _bucket_index(boundaries, length):
+    """Index of the first bucket boundary >= `length` (int32 scalar tensors)."""
+    import tensorflow as tf
+
+    return tf.searchsorted(boundaries, length[None], side="left")[0]
+
+
 def _batch(ds, batch_size, drop_remainder, buckets):
     """Batches padded single examples, grouping similar lengths when `buckets` is set.
 
@@ -543,7 +550,7 @@ def _batch(ds, batch_size, drop_remainder, buckets):
 
     def bucket_of(example):
         length = tf.reduce_sum(tf.cast(example["input_mask"], tf.int32))
-        return tf.cast(tf.searchsorted(boundaries, length[None], side="left")[0], tf.int64)
+        return tf.cast(_bucket_index(boundaries, length), tf.int64)
 
     return ds.group_by_window(
         key_func=bucket_of,
@@ -565,7 +572,7 @@ def _trim_to_bucket(buckets):
 
     def trim(x, y, w):
         longest = tf.reduce_max(tf.reduce_sum(x["input_mask"], axis=1))
-        length = tf.gather(boundaries, tf.searchsorted(boundaries, longest[None], side="left")[0])
+        length = tf.gather(boundaries, _bucket_index(boundaries, longest))
         x = dict(x)
         for key in ("input_word_ids", "input_mask", "input_type_ids"):
             x[key] = x[key][:, :length]
