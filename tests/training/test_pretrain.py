@@ -19,7 +19,7 @@ import tensorflow as tf
 from albert_tf import AlbertBackbone, AlbertConfig, AlbertPretrainer, resources
 from training import pretraining_data as pd
 from training.optimization import create_optimizer
-from training.pretrain import compile_pretrainer, run_pretraining
+from training.pretrain import compile_pretrainer, max_logit_accuracy, max_logit_matches, run_pretraining
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SEQ, PRED = 64, 10
@@ -145,6 +145,31 @@ def _batch(seed, batch):
     # of the micro-batch losses is the big batch's loss.
     w = {"mlm_logits": np.ones((batch, 3), "float32"), "sop_logits": np.ones((batch,), "float32")}
     return x, y, w
+
+
+@pytest.mark.parametrize("label_shape, logits_shape", [
+    ((4, 20), (4, 20, 3000)),  # MLM: [B, P] labels
+    ((8,), (8, 2)),            # SOP: [B] labels
+    ((8, 1), (8, 2)),          # labels with a trailing 1
+])
+def test_max_logit_accuracy_equals_keras_argmax_accuracy(label_shape, logits_shape):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=logits_shape).astype("float32")
+    labels = rng.integers(0, logits_shape[-1], size=logits_shape[:-1])
+    # About 40% of rows right: their label gets the largest logit.
+    right = rng.random(labels.shape) < 0.4
+    np.put_along_axis(logits, labels[..., None], np.where(right, 10.0, -10.0)[..., None], -1)
+    weights = rng.integers(0, 2, size=labels.shape).astype("float32")
+    ours, reference = max_logit_accuracy(), keras.metrics.SparseCategoricalAccuracy()
+    for metric in (ours, reference):
+        metric.update_state(labels.reshape(label_shape), logits, sample_weight=weights)
+    assert 0.2 < float(reference.result()) < 0.6
+    assert float(ours.result()) == pytest.approx(float(reference.result()), abs=1e-7)
+
+
+def test_max_logit_matches_counts_a_tie_for_the_top_as_correct():
+    logits = np.array([[1.0, 3.0, 3.0], [5.0, 0.0, 0.0]], "float32")
+    np.testing.assert_array_equal(np.asarray(max_logit_matches(np.array([2, 1]), logits)), [1.0, 0.0])
 
 
 def test_gradient_accumulation_equals_one_big_batch_step():
