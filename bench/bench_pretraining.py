@@ -85,7 +85,7 @@ def _as_dataset(batches):
 
 
 def _timed_fit(model, dataset):
-    """`train(steps) -> seconds` for a compiled Keras model: first batch to the last.
+    """`train(steps) -> seconds` for a compiled Keras model: from `fit` to its last step.
 
     The clock stops at `on_train_end`: on this machine `fit` sometimes spends
     up to ~1.3 s more after it, tearing down the dataset iterator, whenever
