@@ -88,7 +88,7 @@ def _timed_fit(model, dataset):
     """`train(steps) -> seconds` for a compiled Keras model: from `fit` to its last step.
 
     The clock stops at `on_train_end`: on this machine `fit` sometimes spends
-    up to ~1.3 s more after it, tearing down the dataset iterator, whenever
+    up to ~1.3 s more after it (in fit's teardown; cause not traced) whenever
     the call returns within ~5 s of its start. That is per call, not per
     step, and hits every Keras system at random, so rounds of a few seconds
     (the tiny shape) would measure it instead of the train step.
