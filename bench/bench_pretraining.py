@@ -40,6 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from bench.shapes import config_of, keras_hub_backbone, transformers_config  # noqa: E402
 
 SEQ_LENGTH, PREDICTIONS = 128, 20
+OURS = "albert_tf (XLA, length buckets)"
 BF16 = "albert_tf mixed_bfloat16 (no XLA, length buckets)"
 LENGTH_BUCKETS = (32, 64, 96, 128)
 DATA_DIR = pathlib.Path(__file__).resolve().parents[1] / "out" / "bench" / "pretraining_data_128"
@@ -65,15 +66,19 @@ def _batches(batch, steps, length_buckets=None):
     return list(ds.take(steps))
 
 
-def _epoch_mean_length(batch):
-    """Mean computed length over one ordered pass of the shards, cut to LENGTH_BUCKETS."""
+def _mean_length(batches):
+    """Mean sequence length T that the (x, y, w) `batches` compute (a list or a dataset)."""
     import numpy as np
 
+    return float(np.mean([x["input_word_ids"].shape[1] for x, _, _ in batches]))
+
+
+def _epoch_mean_length(batch):
+    """Mean computed length over one ordered pass of the shards, cut to LENGTH_BUCKETS."""
     from training.pretraining_data import tfrecord_dataset
 
-    ds = tfrecord_dataset(_shards(), batch, SEQ_LENGTH, PREDICTIONS, training=False,
-                          length_buckets=LENGTH_BUCKETS)
-    return float(np.mean([x["input_word_ids"].shape[1] for x, _, _ in ds]))
+    return _mean_length(tfrecord_dataset(_shards(), batch, SEQ_LENGTH, PREDICTIONS, training=False,
+                                         length_buckets=LENGTH_BUCKETS))
 
 
 def _as_dataset(batches):
@@ -218,8 +223,7 @@ def matmul_flops_per_second(n=2048, repeats=10):
 
 
 def run(quick=False):
-    """Measures the four train steps; returns the bench/run.py report dict."""
-    import numpy as np
+    """Measures the six train steps; returns the bench/run.py report dict."""
     import torch
 
     cases = [("tiny", 32, 40)] if quick else [("tiny", 32, 40), ("base", 8, 8)]
@@ -232,7 +236,7 @@ def run(quick=False):
         padded = _batches(batch, steps)
         bucketed = _batches(batch, steps, LENGTH_BUCKETS)
         systems = {
-            "albert_tf (XLA, length buckets)": (_albert_tf(config, bucketed), bucketed),
+            OURS: (_albert_tf(config, bucketed), bucketed),
             "keras-hub XLA": (_keras_hub(config, padded, xla=True), padded),
             "keras-hub default": (_keras_hub(config, padded, xla=False), padded),
             "transformers torch": (_transformers(config, padded), padded),
@@ -247,16 +251,15 @@ def run(quick=False):
         for _ in range(rounds):
             for name, (train, _) in systems.items():
                 best[name] = min(best[name], train(steps))
-        ours = "albert_tf (XLA, length buckets)"
         for name, (_, batches) in systems.items():
             rows.append({
                 "shape": size, "batch": batch, "system": name,
-                "mean computed length": round(float(np.mean([b[0]["input_word_ids"].shape[1] for b in batches])), 1),
+                "mean computed length": round(_mean_length(batches), 1),
                 "sequences/s": round(batch * steps / best[name], 2),
                 "FLOP/s / float32 matmul FLOP/s": round(train_flops(config, batches) / best[name] / peak, 3),
             })
-        fastest = min((ours, BF16), key=best.get)
-        for mine, theirs in ((ours, "keras-hub XLA"), (ours, "transformers torch"),
+        fastest = min((OURS, BF16), key=best.get)
+        for mine, theirs in ((OURS, "keras-hub XLA"), (OURS, "transformers torch"),
                              (fastest, "keras-hub default"), (BF16, "keras-hub mixed_bfloat16")):
             ratios[f"{size}: {mine} / {theirs}"] = round(best[theirs] / best[mine], 2)
     return {
