@@ -1,10 +1,24 @@
-"""Saving and loading albert_tf models as directories holding `model.keras`.
+"""The model directory: the one owner of the files that travel with a model.
 
-Writes are atomic: the model goes to a temporary sibling directory that is
-renamed into place only when complete, so a failure leaves nothing behind.
+A model directory holds
+
+    model.keras      the Keras model (any albert_tf backbone or task model)
+    spiece.model     the SentencePiece model it was trained with
+    tokenizer.json   the tokenizer settings: {"do_lower_case", "keep_accents"}
+    task.json        what fine-tuning recorded: task name, seq_length,
+                     task options (absent for pretrained and converted models)
+
+`save` writes all of them at once and atomically (a hidden staging
+directory renamed into place), so a failure leaves nothing behind;
+`load`, `load_tokenizer` and `read_task_info` read them back. Every
+command that writes or reads a model directory goes through here, so the
+vocabulary and its settings can never be dropped on the way from
+conversion to fine-tuning to export. `atomic_write` is the one way this
+project writes a single file atomically.
 """
 
 import contextlib
+import json
 import os
 import pathlib
 import shutil
@@ -13,6 +27,9 @@ import tempfile
 import keras
 
 MODEL_FILE = "model.keras"
+SPIECE_FILE = "spiece.model"
+TOKENIZER_FILE = "tokenizer.json"
+TASK_FILE = "task.json"
 
 
 @contextlib.contextmanager
@@ -22,6 +39,9 @@ def atomic_directory(target):
     The staging directory is a sibling of `target` (same filesystem, so the
     final `os.replace` is atomic); any exception removes it and re-raises,
     leaving no trace of a half-written model or export.
+
+    Raises:
+        FileExistsError: `target` already exists.
     """
     target = pathlib.Path(target)
     if target.exists():
@@ -36,30 +56,91 @@ def atomic_directory(target):
         raise
 
 
-def save(model, directory, extra_files=None):
-    """Saves `model` to `directory/model.keras`, atomically.
+def atomic_write(path, data):
+    """Writes `data` (str or bytes) to `path` through a temporary sibling and a rename.
+
+    Readers see the old file or the new one, never a partial one; parent
+    directories are created.
+
+    Returns:
+        `path` as a `pathlib.Path`.
+
+    Example:
+    >>> atomic_write("out/metrics.json", '{"accuracy": 0.5}')
+    PosixPath('out/metrics.json')
+    >>> pathlib.Path("out/metrics.json").read_text()
+    '{"accuracy": 0.5}'
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _tokenizer_files(tokenizer):
+    settings = {"do_lower_case": tokenizer.do_lower_case, "keep_accents": tokenizer.keep_accents}
+    return {SPIECE_FILE: tokenizer.proto, TOKENIZER_FILE: json.dumps(settings, indent=2).encode()}
+
+
+def save(model, directory, tokenizer=None, task_info=None):
+    """Saves `model`, its tokenizer and its task metadata to `directory`, atomically.
 
     Args:
         model: a Keras model (any albert_tf model).
         directory: target directory; it must not exist yet.
-        extra_files: optional {name: bytes} written beside the model
-            (e.g. the SentencePiece model as `spiece.model`).
+        tokenizer: the `albert_tf.text.AlbertTokenizer` the model is used
+            with; its SentencePiece model and settings are written beside
+            the model.
+        task_info: optional JSON-able dict written as `task.json` (the
+            fine-tuning task, `seq_length`, task options).
 
     Returns:
         The directory as a `pathlib.Path`.
+
+    Raises:
+        FileExistsError: `directory` exists.
+
+    Example:
+    >>> model = albert_tf.AlbertClassifier(albert_tf.AlbertBackbone.from_preset("albert_tiny"))
+    >>> tokenizer = albert_tf.AlbertTokenizer(albert_tf.resources.path("albert-30k-clean.model"))
+    >>> save(model, "runs/clf", tokenizer=tokenizer, task_info={"task": "classification"})
+    PosixPath('runs/clf')
+    >>> sorted(p.name for p in pathlib.Path("runs/clf").iterdir())
+    ['model.keras', 'spiece.model', 'task.json', 'tokenizer.json']
     """
+    files = _tokenizer_files(tokenizer) if tokenizer is not None else {}
+    if task_info is not None:
+        files[TASK_FILE] = json.dumps(task_info, indent=2, sort_keys=True).encode()
     with atomic_directory(directory) as staging:
         model.save(staging / MODEL_FILE)
-        for name, data in (extra_files or {}).items():
+        for name, data in files.items():
             (staging / name).write_bytes(data)
     return pathlib.Path(directory)
+
+
+def _directory_of(path):
+    path = pathlib.Path(path)
+    return path if path.is_dir() else path.parent
 
 
 def load(path, compile=False):
     """Loads an albert_tf model from a directory written by `save` or a `.keras` file.
 
+    Raises:
+        FileNotFoundError: no `model.keras` at `path`.
+
     Example:
-    >>> model = albert_tf.load("converted/albert_base_v2")
+    >>> save(albert_tf.AlbertBackbone.from_preset("albert_tiny"), "runs/backbone")
+    PosixPath('runs/backbone')
+    >>> load("runs/backbone").count_params()
+    1016256
     """
     import albert_tf.tasks  # noqa: F401  (registers the task classes for deserialization)
 
@@ -69,3 +150,53 @@ def load(path, compile=False):
     if not path.is_file():
         raise FileNotFoundError(f"No albert_tf model at {path}")
     return keras.models.load_model(path, compile=compile)
+
+
+def read_task_info(path):
+    """The `task.json` of a model directory (or of a `.keras` file's directory); {} when absent."""
+    task_file = _directory_of(path) / TASK_FILE
+    return json.loads(task_file.read_text()) if task_file.is_file() else {}
+
+
+def tokenizer_settings(path):
+    """The tokenizer settings recorded in a model directory.
+
+    `tokenizer.json` where present; directories written before it existed
+    kept `do_lower_case` in `task.json`. Defaults: lowercase, strip accents
+    (the English ALBERT releases).
+    """
+    directory = _directory_of(path)
+    settings = {"do_lower_case": True, "keep_accents": False}
+    if (directory / TOKENIZER_FILE).is_file():
+        settings.update(json.loads((directory / TOKENIZER_FILE).read_text()))
+    elif "do_lower_case" in read_task_info(directory):
+        settings["do_lower_case"] = read_task_info(directory)["do_lower_case"]
+    return settings
+
+
+def load_tokenizer(path=None, **overrides):
+    """The `AlbertTokenizer` a model directory was saved with.
+
+    Args:
+        path: a model directory (or a `.keras` file inside one); None, or a
+            directory without `spiece.model`, gives the shipped 30k-clean
+            English model.
+        **overrides: `do_lower_case` / `keep_accents` values that replace
+            the recorded ones (None keeps the recorded value).
+
+    Example:
+    >>> cased = albert_tf.AlbertTokenizer(albert_tf.resources.path("albert-30k-clean.model"), do_lower_case=False)
+    >>> save(albert_tf.AlbertBackbone.from_preset("albert_tiny"), "runs/cased", tokenizer=cased)
+    PosixPath('runs/cased')
+    >>> load_tokenizer("runs/cased").do_lower_case
+    False
+    """
+    from albert_tf import resources
+    from albert_tf.text import AlbertTokenizer
+
+    settings = tokenizer_settings(path) if path is not None else {"do_lower_case": True, "keep_accents": False}
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    spiece = _directory_of(path) / SPIECE_FILE if path is not None else None
+    if spiece is None or not spiece.is_file():
+        spiece = resources.path(resources.SPIECE_MODEL)
+    return AlbertTokenizer(spiece, **settings)

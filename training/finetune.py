@@ -209,7 +209,7 @@ def _dev_callback(task, dev_data, monitor, mode, batch_size, best_dir, extra_fil
                 self.best_weights = self.model.get_weights()
                 staging = best_dir.with_name(best_dir.name + ".new")
                 shutil.rmtree(staging, ignore_errors=True)
-                saving.save(self.model, staging, extra_files=extra_files)
+                saving.save(self.model, staging, **extra_files)
                 shutil.rmtree(best_dir, ignore_errors=True)
                 os.replace(staging, best_dir)
 
@@ -337,7 +337,7 @@ def run_finetuning(config):
         # Evaluation reads this to rebuild the same task and packing.
         task_info = {"task": config["task"], "seq_length": config["seq_length"],
                      "do_lower_case": model_config["do_lower_case"], "task_options": config["task_options"]}
-        extra_files = {"spiece.model": tokenizer.proto, TASK_FILE: json.dumps(task_info, indent=2).encode()}
+        extra_files = {"tokenizer": tokenizer, "task_info": task_info}
         best_dir = staging / "model"
         dev_callback = _dev_callback(
             task, dev_data, monitor, mode, training["eval_batch_size"], best_dir, extra_files, verbose

@@ -412,7 +412,9 @@ def run_pretraining(config):
     if not model_dir.exists():
         # The vocabulary travels with the model: fine-tuning and export read it there.
         spm_model = resolve_path(cfg["data"]["spm_model"] or f"{RESOURCE_PREFIX}albert-30k-clean.model")
-        saving.save(model, model_dir, extra_files={"spiece.model": pathlib.Path(spm_model).read_bytes()})
+        from albert_tf.text import AlbertTokenizer
+
+        saving.save(model, model_dir, tokenizer=AlbertTokenizer(spm_model))
     save_config(metrics, output_dir / "final_metrics.json")
     return metrics
 

@@ -91,11 +91,13 @@ def run(args):
     except (ConversionError, ValueError, TypeError, FileNotFoundError) as error:
         print(f"albert-tf convert: {error}", file=sys.stderr)
         return 1
-    extra = {}
     spiece = find_spiece(args.source)
+    tokenizer = None
     if spiece is not None:
-        extra["spiece.model"] = spiece.read_bytes()
-    saving.save(model, out, extra_files=extra)
+        from albert_tf.text import AlbertTokenizer
+
+        tokenizer = AlbertTokenizer(spiece)
+    saving.save(model, out, tokenizer=tokenizer)
     print(report.summary())
     print(f"wrote {type(model).__name__} to {out}"
           + (f" (with spiece.model from {spiece})" if spiece else ""))

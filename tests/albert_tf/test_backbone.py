@@ -3,7 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from albert_tf import AlbertBackbone, AlbertConfig, PRESETS
-from tests.conftest import random_batch
+from tests.helpers.models import random_batch
 
 
 def test_outputs_have_documented_shapes_for_every_layer_application():

@@ -7,16 +7,20 @@ import pytest
 
 import albert_tf
 from albert_tf import PRESETS, AlbertBackbone, AlbertClassifier, saving
-from tests.conftest import random_batch
+from tests.helpers.models import random_batch
 
 
 def test_save_and_load_directory_round_trip(tmp_path):
     model = AlbertClassifier(AlbertBackbone(PRESETS["albert_tiny"]), num_classes=2)
     batch = random_batch(PRESETS["albert_tiny"])
-    saving.save(model, tmp_path / "clf", extra_files={"spiece.model": b"proto"})
+    tokenizer = saving.load_tokenizer(None, do_lower_case=False, keep_accents=True)
+    saving.save(model, tmp_path / "clf", tokenizer=tokenizer, task_info={"task": "classification"})
     restored = albert_tf.load(tmp_path / "clf")
     np.testing.assert_array_equal(model(batch), restored(batch))
-    assert (tmp_path / "clf" / "spiece.model").read_bytes() == b"proto"
+    assert (tmp_path / "clf" / "spiece.model").read_bytes() == tokenizer.proto
+    reloaded = saving.load_tokenizer(tmp_path / "clf")
+    assert (reloaded.do_lower_case, reloaded.keep_accents) == (False, True)
+    assert saving.read_task_info(tmp_path / "clf") == {"task": "classification"}
     with pytest.raises(FileExistsError, match="already exists"):
         saving.save(model, tmp_path / "clf")
 

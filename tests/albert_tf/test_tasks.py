@@ -14,7 +14,7 @@ from albert_tf import (
     AlbertSpanQA,
     AlbertTokenClassifier,
 )
-from tests.conftest import random_batch
+from tests.helpers.models import random_batch
 
 CONFIG = PRESETS["albert_tiny"].replace(vocab_size=300, hidden_dropout_prob=0.1)
 

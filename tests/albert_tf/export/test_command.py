@@ -15,7 +15,7 @@ from albert_tf.text import AlbertPreprocessor
 def saved_classifier(tmp_path_factory, tokenizer):
     model = AlbertClassifier(AlbertBackbone.from_preset("albert_tiny"), num_classes=2)
     directory = tmp_path_factory.mktemp("saved") / "sentiment"
-    saving.save(model, directory, extra_files={"spiece.model": tokenizer.proto})
+    saving.save(model, directory, tokenizer=tokenizer)
     return model, directory
 
 
