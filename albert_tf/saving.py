@@ -14,7 +14,8 @@ directory renamed into place), so a failure leaves nothing behind;
 command that writes or reads a model directory goes through here, so the
 vocabulary and its settings can never be dropped on the way from
 conversion to fine-tuning to export. `atomic_write` is the one way this
-project writes a single file atomically.
+project writes a single file atomically (`atomic_path` for writers that
+want a file name).
 """
 
 import contextlib
@@ -56,11 +57,28 @@ def atomic_directory(target):
         raise
 
 
-def atomic_write(path, data):
-    """Writes `data` (str or bytes) to `path` through a temporary sibling and a rename.
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yields a temporary sibling path that is renamed to `path` on success.
 
-    Readers see the old file or the new one, never a partial one; parent
-    directories are created.
+    For writers that want a file name (TFRecord writers, matplotlib):
+    readers see the old file or the complete new one, never a partial one;
+    an exception removes the temporary file. Parent directories are created.
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(path, data):
+    """Writes `data` (str or bytes) to `path` atomically (see `atomic_path`).
 
     Returns:
         `path` as a `pathlib.Path`.
@@ -71,17 +89,9 @@ def atomic_write(path, data):
     >>> pathlib.Path("out/metrics.json").read_text()
     '{"accuracy": 0.5}'
     """
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_path(path) as tmp:
+        pathlib.Path(tmp).write_bytes(data.encode() if isinstance(data, str) else data)
+    return pathlib.Path(path)
 
 
 def _tokenizer_files(tokenizer):

@@ -32,9 +32,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 
-from training import readers  # noqa: E402
+from training.data import readers  # noqa: E402
 from bench.shapes import keras_hub_backbone, transformers_config  # noqa: E402
-from training.evaluate import subset  # noqa: E402
+from training.data.sources import subset  # noqa: E402
 
 # The README main job's pretrained tiny model, used when present.
 DEFAULT_PRETRAINED = pathlib.Path(__file__).resolve().parents[1] / "out" / "pretrain" / "model"
@@ -59,7 +59,7 @@ def tfidf_baseline(train, test):
 
 
 def albert_tf_run(settings, learning_rate, pretrained_dir, workdir):
-    from training import finetune
+    from training.loops import finetune
 
     data = {"name": "movie_reviews",
             "max_examples": {k: settings[k] for k in ("train", "dev", "test") if settings[k]}}
@@ -83,7 +83,7 @@ def albert_tf_run(settings, learning_rate, pretrained_dir, workdir):
 def _shape_of(pretrained_dir):
     """The AlbertConfig albert_tf fine-tunes: the pretrained model's, else albert_tiny."""
     import albert_tf
-    from training.finetune import build_backbone
+    from training.loops.finetune import build_backbone
 
     if pretrained_dir is None:
         return albert_tf.AlbertConfig.from_preset("albert_tiny")
@@ -94,13 +94,14 @@ def keras_hub_run(settings, learning_rate, train, dev, test, config):
     import keras
     import keras_hub
 
-    from training import evaluate as evaluation
+    from albert_tf.saving import load_tokenizer
+    from training.tasks import get_task
     from training import optimization
 
     keras.utils.set_random_seed(0)
     backbone = keras_hub_backbone(config)
     model = keras_hub.models.AlbertTextClassifier(backbone, num_classes=2, preprocessor=None, dropout=0.1)
-    task = evaluation.get_task("classification", evaluation.load_tokenizer(), settings["seq_length"])
+    task = get_task("classification", load_tokenizer(), settings["seq_length"])
     rename = {"input_word_ids": "token_ids", "input_type_ids": "segment_ids", "input_mask": "padding_mask"}
 
     def hub_inputs(ds, labels=True):
@@ -136,12 +137,13 @@ def transformers_run(settings, learning_rate, train, dev, test, config):
     import torch
     import transformers
 
-    from training import evaluate as evaluation
+    from albert_tf.saving import load_tokenizer
+    from training.tasks import get_task
 
     torch.manual_seed(0)
     model = transformers.AlbertForSequenceClassification(
         transformers_config(config, num_labels=2, classifier_dropout_prob=0.1))
-    task = evaluation.get_task("classification", evaluation.load_tokenizer(), settings["seq_length"])
+    task = get_task("classification", load_tokenizer(), settings["seq_length"])
 
     def batches(data, batch_size, training=False):
         for x, y in task.dataset(data, batch_size, training=training):

@@ -1,12 +1,12 @@
 """Pretraining throughput on real data: albert_tf vs keras-hub and transformers, side by side.
 
 The batches are real pretraining data: the shipped corpus turned into
-masked-LM + SOP examples by `training.pretraining_data` (seq 128, 20
+masked-LM + SOP examples by `training.data.creation` (seq 128, 20
 predictions, original recipe incl. short sequences), the same shards for
 every system. Same shape (tiny, and ALBERT-base unless --quick), batch
 size, random weights, one process:
 
-1. albert_tf: `AlbertPretrainer` compiled by `training.pretrain.compile_pretrainer`
+1. albert_tf: `AlbertPretrainer` compiled by `training.tasks.pretraining.compile_pretrainer`
    (MLM + SOP losses, both accuracies), LAMB, XLA, batches cut to their
    length bucket (`data.length_buckets` = 32/64/96/128): the real step.
 2. keras-hub with XLA: `keras_hub.models.AlbertMaskedLM` (MLM only, no SOP
@@ -48,7 +48,7 @@ DATA_DIR = pathlib.Path(__file__).resolve().parents[1] / "out" / "bench" / "pret
 
 def _shards():
     """The shipped corpus as seq-128 pretraining shards (written once, then reused)."""
-    from training import pretraining_data as pd
+    from training.data import creation as pd
 
     if not (DATA_DIR / pd.METADATA_FILE).is_file():
         pd.create_pretraining_data(
@@ -60,7 +60,7 @@ def _shards():
 
 def _batches(batch, steps, length_buckets=None):
     """`steps` real batches as (x, y, w) tensors: padded to 128, or cut to buckets."""
-    from training.pretraining_data import tfrecord_dataset
+    from training.data.pipelines import tfrecord_dataset
 
     ds = tfrecord_dataset(_shards(), batch, SEQ_LENGTH, PREDICTIONS, length_buckets=length_buckets)
     return list(ds.take(steps))
@@ -75,7 +75,7 @@ def _mean_length(batches):
 
 def _epoch_mean_length(batch):
     """Mean computed length over one ordered pass of the shards, cut to LENGTH_BUCKETS."""
-    from training.pretraining_data import tfrecord_dataset
+    from training.data.pipelines import tfrecord_dataset
 
     return _mean_length(tfrecord_dataset(_shards(), batch, SEQ_LENGTH, PREDICTIONS, training=False,
                                          length_buckets=LENGTH_BUCKETS))
@@ -121,7 +121,7 @@ def _lamb():
 
 def _albert_tf(config, batches, precision=None):
     from albert_tf import AlbertBackbone, AlbertPretrainer
-    from training.pretrain import compile_pretrainer
+    from training.tasks.pretraining import compile_pretrainer
 
     model = AlbertPretrainer(AlbertBackbone(config, dtype=precision))
     compile_pretrainer(model, _lamb(), jit_compile=precision is None)

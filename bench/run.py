@@ -25,6 +25,8 @@ import sys
 import time
 import traceback
 
+from training import plots
+
 BENCHMARKS = ["tokenization", "inference", "pretraining", "finetuning", "serving"]
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -61,33 +63,6 @@ def _table(rows):
             cells.append(f"{v:.4g}" if isinstance(v, float) else str(v))
         lines.append("| " + " | ".join(cells) + " |")
     return lines
-
-
-def plot_ratios(results, path):
-    """One horizontal bar per ratio of every benchmark (log scale, 1x marked); returns `path`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    bars = [(name, label, value) for name, result in results.items()
-            for label, value in result.get("ratios", {}).items()]
-    if not bars:
-        return None
-    figure, axes = plt.subplots(figsize=(10, 0.32 * len(bars) + 1.2))
-    colors = plt.get_cmap("tab10")
-    names = list(dict.fromkeys(name for name, _, _ in bars))
-    positions = range(len(bars))[::-1]
-    axes.barh(list(positions), [v for _, _, v in bars],
-              color=[colors(names.index(name)) for name, _, _ in bars])
-    axes.set_yticks(list(positions), [f"{name}: {label}" for name, label, _ in bars], fontsize=7)
-    axes.set_xscale("log")
-    axes.axvline(1.0, color="black", linewidth=1)
-    axes.set_xlabel("albert_tf / alternative (> 1: albert_tf better)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
 
 
 def render(results, info, quick, summary_plot=None):
@@ -153,7 +128,7 @@ def main(argv=None):
 
     results = {name: results[name] for name in BENCHMARKS if name in results}
     output.parent.mkdir(parents=True, exist_ok=True)
-    summary_plot = plot_ratios(results, output.with_name(output.stem + "_ratios.png"))
+    summary_plot = plots.plot_ratios(results, output.with_name(output.stem + "_ratios.png"))
     output.write_text(render(results, info, args.quick, summary_plot))
     (output.with_suffix(".json")).write_text(json.dumps({"machine": info, "results": results}, indent=2, default=str))
     print(f"wrote {output}")

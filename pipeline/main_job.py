@@ -82,7 +82,7 @@ def _up_to_date(output, source):
 
 def stage_pretrain(args, out, corpus_files):
     from training.experiment import load_config
-    from training.pretrain import DEFAULTS, run_pretraining
+    from training.loops.pretrain import DEFAULTS, run_pretraining
 
     config = _load_yaml(CONFIGS / "pretrain_tiny.yaml")
     config["output_dir"] = str(out / "pretrain")
@@ -113,7 +113,7 @@ def stage_pretrain(args, out, corpus_files):
 
 
 def stage_finetune(args, out, pretrained_dir):
-    from training.finetune import run_finetuning
+    from training.loops.finetune import run_finetuning
 
     config = _load_yaml(CONFIGS / "finetune_movie_reviews.yaml")
     config["model"]["pretrained"] = str(pretrained_dir)

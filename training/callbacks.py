@@ -7,7 +7,9 @@
 - `MetricsLogger`: at each epoch end writes the logs as TensorBoard
   scalars and as one JSON line (metrics.jsonl), both keyed by the global
   optimizer step, so curves continue across resumed runs.
-- `save_curves`: loss / accuracy curves from metrics.jsonl as a PNG.
+- `DevEvaluation`: scores the dev set with the task's full metric after
+  each epoch (e.g. SQuAD F1, not a batch average) and keeps the best model
+  directory on disk, for early stopping and model selection.
 
 With `model.fit(..., steps_per_epoch=k)` an "epoch" is a logging interval
 of k steps, and Keras' epoch-end logs are averages over that interval.
@@ -16,7 +18,7 @@ of k steps, and Keras' epoch-end logs are averages over that interval.
 import json
 import os
 import pathlib
-import tempfile
+import shutil
 
 import keras
 
@@ -133,36 +135,51 @@ def read_metrics(path):
     return [by_step[s] for s in sorted(by_step)]
 
 
-def save_curves(records, path, panels):
-    """Plots metric curves against the step and writes a PNG atomically.
+class DevEvaluation(keras.callbacks.Callback):
+    """Scores the dev set after each epoch; keeps the best model on disk.
+
+    Adds every scalar dev metric to the epoch logs as `dev_<name>` (so
+    EarlyStopping and the history see them) and, when `dev_<monitor>`
+    improves, keeps the weights in memory and saves the model directory
+    (`albert_tf.saving.save`, with its tokenizer and task metadata) to
+    `best_dir`, replacing the previous best only once the new one is
+    complete.
 
     Args:
-        records: list of dicts with "step" (from `read_metrics`).
-        path: output PNG path.
-        panels: {panel title: [metric names]}, e.g.
-            {"loss": ["loss", "mlm_loss"], "accuracy": ["mlm_accuracy"]}.
+        task: a `training.tasks.Task` (its `score` gives the metrics).
+        dev_data: the dev examples, as the task's reader returns them.
+        monitor: the metric to select on, e.g. "accuracy" or "f1".
+        mode: "max" or "min".
+        batch_size: evaluation batch size.
+        best_dir: where the best model directory goes.
+        tokenizer: the tokenizer saved with the model.
+        task_info: the `task.json` content saved with the model.
+        verbose: print the dev metric each epoch.
     """
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def __init__(self, task, dev_data, monitor, mode, batch_size, best_dir, tokenizer, task_info, verbose=1):
+        super().__init__()
+        self.task, self.dev_data, self.monitor, self.mode = task, dev_data, monitor, mode
+        self.batch_size, self.best_dir = batch_size, pathlib.Path(best_dir)
+        self.tokenizer, self.task_info, self.verbose = tokenizer, task_info, verbose
+        self.best, self.best_epoch, self.best_weights = None, None, None
 
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
-    for ax, (title, names) in zip(axes[0], panels.items()):
-        for name in names:
-            points = [(r["step"], r[name]) for r in records if name in r]
-            if points:
-                ax.plot(*zip(*points), label=name)
-        ax.set_title(title)
-        ax.set_xlabel("step")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    def on_epoch_end(self, epoch, logs=None):
+        from albert_tf import saving
+
+        scores = self.task.score(self.model, self.dev_data, batch_size=self.batch_size)
+        for name, value in scores.items():
+            if isinstance(value, (int, float)):
+                logs[f"dev_{name}"] = float(value)
+        value = scores[self.monitor]
+        better = self.best is None or (value > self.best if self.mode == "max" else value < self.best)
+        if self.verbose:
+            print(f"epoch {epoch + 1}: dev {self.monitor} = {value:.4f}{' (best)' if better else ''}")
+        if better:
+            self.best, self.best_epoch = value, epoch
+            self.best_weights = self.model.get_weights()
+            staging = self.best_dir.with_name(self.best_dir.name + ".new")
+            shutil.rmtree(staging, ignore_errors=True)
+            saving.save(self.model, staging, tokenizer=self.tokenizer, task_info=self.task_info)
+            shutil.rmtree(self.best_dir, ignore_errors=True)
+            os.replace(staging, self.best_dir)

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from training import evaluate as evaluation
-from training import finetune
+from training.loops import evaluate as evaluation
+from training.loops import finetune
 
 TINY = {
     "model": {"preset": "albert_tiny", "dropout": 0.0},

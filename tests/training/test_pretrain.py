@@ -17,9 +17,10 @@ import pytest
 import tensorflow as tf
 
 from albert_tf import AlbertBackbone, AlbertConfig, AlbertPretrainer, resources
-from training import pretraining_data as pd
+from training.data import creation as pd
 from training.optimization import create_optimizer
-from training.pretrain import compile_pretrainer, max_logit_accuracy, max_logit_matches, run_pretraining
+from training.loops.pretrain import run_pretraining
+from training.tasks.pretraining import compile_pretrainer, max_logit_accuracy, max_logit_matches
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SEQ, PRED = 64, 10

@@ -10,7 +10,8 @@ import pytest
 
 from albert_tf import resources
 from albert_tf.text import masking
-from training import pretraining_data as pd
+from training.data import creation as pd
+from training.data import pipelines
 
 SEQ, PRED = 128, 20
 
@@ -191,7 +192,7 @@ def test_same_seed_identical_shards_and_parallel_equals_serial(two_files, tmp_pa
 def test_tfrecord_dataset_reads_original_features(two_files, tmp_path):
     meta = pd.create_pretraining_data(two_files[:1], tmp_path, max_seq_length=64,
                                       max_predictions_per_seq=10, seed=1)
-    ds = pd.tfrecord_dataset(str(tmp_path / "train-*.tfrecord"), 4, 64, 10, training=False)
+    ds = pipelines.tfrecord_dataset(str(tmp_path / "train-*.tfrecord"), 4, 64, 10, training=False)
     batches = list(ds)
     assert sum(int(x["input_word_ids"].shape[0]) for x, _, _ in batches) == meta["train_instances"]
     x, y, w = batches[0]
@@ -218,8 +219,8 @@ def test_length_buckets_cut_padding_and_keep_every_example(two_files, tmp_path):
     pd.create_pretraining_data(two_files[:1], tmp_path, max_seq_length=64,
                                max_predictions_per_seq=10, short_seq_prob=0.5, seed=1)
     files = str(tmp_path / "train-*.tfrecord")
-    padded = list(pd.tfrecord_dataset(files, 4, 64, 10, training=False))
-    bucketed = list(pd.tfrecord_dataset(files, 4, 64, 10, training=False, length_buckets=[16, 32]))
+    padded = list(pipelines.tfrecord_dataset(files, 4, 64, 10, training=False))
+    bucketed = list(pipelines.tfrecord_dataset(files, 4, 64, 10, training=False, length_buckets=[16, 32]))
     lengths = [int(x["input_word_ids"].shape[1]) for x, _, _ in bucketed]
     assert set(lengths) <= {16, 32, 64} and min(lengths) < 64  # short batches were cut
     for x, _, w in bucketed:
@@ -231,18 +232,18 @@ def test_length_buckets_cut_padding_and_keep_every_example(two_files, tmp_path):
     assert _examples(bucketed) == _examples(padded)  # same examples, nothing lost
 
     # Resuming skips exactly the batches already consumed.
-    train = pd.tfrecord_dataset(files, 4, 64, 10, seed=3, length_buckets=[16, 32])
-    resumed = pd.tfrecord_dataset(files, 4, 64, 10, seed=3, length_buckets=[16, 32], skip_batches=5)
+    train = pipelines.tfrecord_dataset(files, 4, 64, 10, seed=3, length_buckets=[16, 32])
+    resumed = pipelines.tfrecord_dataset(files, 4, 64, 10, seed=3, length_buckets=[16, 32], skip_batches=5)
     for (x1, _, _), (x2, _, _) in zip(list(train.take(8))[5:], resumed.take(3)):
         np.testing.assert_array_equal(x1["input_word_ids"], x2["input_word_ids"])
 
     with pytest.raises(ValueError, match="length_buckets"):
-        pd.tfrecord_dataset(files, 4, 64, 10, length_buckets=[16, 128])
+        pipelines.tfrecord_dataset(files, 4, 64, 10, length_buckets=[16, 128])
 
 
 def test_text_dataset_on_the_fly(two_files):
     def first(n, seed):
-        ds = pd.text_dataset(two_files[:1], batch_size=4, seq_length=64,
+        ds = pipelines.text_dataset(two_files[:1], batch_size=4, seq_length=64,
                              max_predictions_per_seq=10, seed=seed)
         return list(itertools.islice(iter(ds), n))
 

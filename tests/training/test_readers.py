@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from training import readers
+from training.data import readers
 
 
 def test_fixed_split_is_stable_and_disjoint():

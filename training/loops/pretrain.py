@@ -32,7 +32,6 @@ Example:
 >>> metrics["eval_mlm_accuracy"], metrics["mlm_unigram_baseline"]
 """
 
-import collections
 import json
 import pathlib
 import shutil
@@ -128,7 +127,7 @@ def _check(cfg):
         raise ValueError("Config needs data.tfrecords (TFRecord globs) or data.text_files (raw text)")
     if data["mode"] not in ("tfrecord", "on_the_fly"):
         raise ValueError(f"data.mode must be 'tfrecord' or 'on_the_fly', got {data['mode']!r}")
-    from training.pretraining_data import check_length_buckets
+    from training.data.pipelines import check_length_buckets
 
     check_length_buckets(data["length_buckets"], data["seq_length"])
     if data["length_buckets"] and cfg["strategy"] == "tpu":
@@ -147,7 +146,7 @@ def albert_config_from(cfg):
 
 def _datasets(cfg, output_dir, skip_batches):
     """Returns (train_ds, eval_ds or None, eval_name) for the data section."""
-    from training import pretraining_data as pd
+    from training.data import creation, pipelines
 
     data, train = cfg["data"], cfg["train"]
     common = dict(
@@ -160,8 +159,8 @@ def _datasets(cfg, output_dir, skip_batches):
             train_files, eval_files = data["tfrecords"], data["eval_tfrecords"]
         else:
             data_dir = output_dir / "data"
-            if not (data_dir / pd.METADATA_FILE).is_file():
-                pd.create_pretraining_data(
+            if not (data_dir / creation.METADATA_FILE).is_file():
+                creation.create_pretraining_data(
                     data["text_files"], data_dir, spm_model=data["spm_model"],
                     max_seq_length=data["seq_length"],
                     max_predictions_per_seq=data["max_predictions_per_seq"],
@@ -172,78 +171,19 @@ def _datasets(cfg, output_dir, skip_batches):
                 )
             train_files = str(data_dir / "train-*.tfrecord")
             eval_files = str(data_dir / "eval-*.tfrecord") if data["holdout_every"] else None
-        train_ds = pd.tfrecord_dataset(train_files, seed=train["seed"], skip_batches=skip_batches, **common)
+        train_ds = pipelines.tfrecord_dataset(train_files, seed=train["seed"], skip_batches=skip_batches, **common)
         if eval_files:
-            return train_ds, pd.tfrecord_dataset(eval_files, training=False, **common), "eval"
-        return train_ds, pd.tfrecord_dataset(train_files, seed=train["seed"] + 1, **common), "train"
+            return train_ds, pipelines.tfrecord_dataset(eval_files, training=False, **common), "eval"
+        return train_ds, pipelines.tfrecord_dataset(train_files, seed=train["seed"] + 1, **common), "train"
     text = dict(
         input_files=data["text_files"], spm_model=data["spm_model"],
         masked_lm_prob=data["masked_lm_prob"], max_ngram=data["max_ngram"],
         short_seq_prob=data["short_seq_prob"], holdout_every=data["holdout_every"], **common,
     )
-    train_ds = pd.text_dataset(seed=train["seed"], skip_batches=skip_batches, split="train", **text)
+    train_ds = pipelines.text_dataset(seed=train["seed"], skip_batches=skip_batches, split="train", **text)
     if data["holdout_every"]:
-        return train_ds, pd.text_dataset(seed=train["seed"] + 1, split="eval", **text), "eval"
-    return train_ds, pd.text_dataset(seed=train["seed"] + 1, split="train", **text), "train"
-
-
-def max_logit_matches(y_true, y_pred):
-    """1.0 where the label's logit is the largest of its row, else 0.0.
-
-    Args:
-        y_true: int labels [...] (or [..., 1]).
-        y_pred: logits [..., C].
-
-    Returns:
-        float32 [...]. Equals `argmax(y_pred) == y_true` except on an exact
-        tie for the largest logit, which counts as correct here (argmax
-        takes the lowest index; float32 logits practically never tie).
-        Why not argmax: XLA's CPU backend runs it as a reduction that also
-        tracks the index, several times slower than a plain max; over the
-        [B, 20, 30000] MLM logits that was about 10% of a tiny model's step.
-    """
-    from keras import ops
-
-    y_pred = ops.convert_to_tensor(y_pred)
-    labels = ops.cast(y_true, "int32")
-    if len(labels.shape) == len(y_pred.shape):
-        labels = ops.squeeze(labels, -1)
-    label_logit = ops.take_along_axis(y_pred, labels[..., None], axis=-1)[..., 0]
-    return ops.cast(label_logit >= ops.max(y_pred, axis=-1), "float32")
-
-
-def max_logit_accuracy(name="accuracy"):
-    """A Keras metric: the (weighted) mean of `max_logit_matches`."""
-    import keras
-
-    return keras.metrics.MeanMetricWrapper(max_logit_matches, name=name)
-
-
-def compile_pretrainer(model, optimizer, jit_compile=True, steps_per_execution=1):
-    """Compiles an `AlbertPretrainer` with the ALBERT losses and metrics.
-
-    The MLM loss is a mean over real predictions (Keras reduction
-    "mean_with_sample_weight" with masked_lm_weights as sample weights);
-    the SOP loss a mean over the batch; both accuracies are
-    `max_logit_accuracy`. Feed (x, y, sample_weight) as made by
-    `training.pretraining_data`.
-    """
-    import keras
-
-    model.compile(
-        optimizer=optimizer,
-        loss={
-            "mlm_logits": keras.losses.SparseCategoricalCrossentropy(
-                from_logits=True, reduction="mean_with_sample_weight"
-            ),
-            "sop_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        },
-        weighted_metrics={"mlm_logits": [max_logit_accuracy()]},
-        metrics={"sop_logits": [max_logit_accuracy()]},
-        jit_compile=jit_compile,
-        steps_per_execution=steps_per_execution,
-    )
-    return model
+        return train_ds, pipelines.text_dataset(seed=train["seed"] + 1, split="eval", **text), "eval"
+    return train_ds, pipelines.text_dataset(seed=train["seed"] + 1, split="train", **text), "train"
 
 
 def build_pretrainer(cfg):
@@ -253,6 +193,7 @@ def build_pretrainer(cfg):
     from albert_tf import AlbertBackbone, AlbertPretrainer
     from training.distribute import fix_keras_distributed_fit
     from training.optimization import create_optimizer
+    from training.tasks.pretraining import compile_pretrainer
 
     config = albert_config_from(cfg)
     if cfg["data"]["seq_length"] > config.max_position_embeddings:
@@ -280,26 +221,6 @@ def build_pretrainer(cfg):
     return model, optimizer
 
 
-def unigram_baseline(train_ds, eval_ds, steps):
-    """Accuracy of always predicting the training data's most frequent masked token.
-
-    Counts weighted masked_lm_ids over `steps` batches of each dataset.
-    Returns (baseline accuracy on eval_ds, the token id).
-    """
-    def counts(ds):
-        counter = collections.Counter()
-        for _, y, w in ds.take(steps):
-            ids = y["mlm_logits"].numpy().ravel()
-            weights = w["mlm_logits"].numpy().ravel()
-            counter.update(ids[weights > 0].tolist())
-        return counter
-
-    train_counts, eval_counts = counts(train_ds), counts(eval_ds)
-    token = train_counts.most_common(1)[0][0]
-    total = sum(eval_counts.values())
-    return (eval_counts[token] / total if total else 0.0), int(token)
-
-
 def run_pretraining(config):
     """Runs (or resumes) a pretraining experiment; returns the final metrics.
 
@@ -319,11 +240,11 @@ def run_pretraining(config):
     import tensorflow as tf
 
     from albert_tf import saving
-    from training.callbacks import (
-        CheckpointEveryNSteps, MetricsLogger, optimizer_step, read_metrics, save_curves,
-    )
+    from training.callbacks import CheckpointEveryNSteps, MetricsLogger, optimizer_step, read_metrics
+    from training.plots import save_curves
+    from training.tasks.pretraining import unigram_baseline
     from training.distribute import get_strategy, is_chief, shard_for_workers, xla_can_compile_step
-    from training.pretraining_data import RESOURCE_PREFIX, resolve_path
+    from training.data.creation import RESOURCE_PREFIX, resolve_path
     from training.experiment import check_precision, load_config, save_config
 
     cfg = load_config(config, DEFAULTS)

@@ -45,7 +45,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 
-from training import evaluate as evaluation  # noqa: E402
+from training.data.sources import SHIPPED, read_data  # noqa: E402
+from training.tasks import TASKS, get_task  # noqa: E402
 
 DEFAULTS = {
     "task": None,
@@ -82,7 +83,6 @@ DEFAULTS = {
 }
 # Free-form sections: reader options and task options vary by data set and task.
 OPEN_KEYS = ("data", "task_options")
-TASK_FILE = "task.json"
 
 
 def resolve_config(config):
@@ -94,10 +94,10 @@ def resolve_config(config):
     from training import experiment
 
     merged = experiment.load_config(config, DEFAULTS, open_keys=OPEN_KEYS)
-    if merged["task"] is None and isinstance(merged["data"], dict) and merged["data"].get("name") in evaluation.SHIPPED:
-        merged["task"] = evaluation.SHIPPED[merged["data"]["name"]][0]
-    if merged["task"] not in evaluation.TASKS:
-        raise ValueError(f"config['task'] is {merged['task']!r}; expected one of {sorted(evaluation.TASKS)}")
+    if merged["task"] is None and isinstance(merged["data"], dict) and merged["data"].get("name") in SHIPPED:
+        merged["task"] = SHIPPED[merged["data"]["name"]][0]
+    if merged["task"] not in TASKS:
+        raise ValueError(f"config['task'] is {merged['task']!r}; expected one of {sorted(TASKS)}")
     if not isinstance(merged["data"], dict):
         raise ValueError("config['data'] is required: {name: <shipped dataset>} or {format: ..., train: ..., dev: ...}")
     if merged["output_dir"] is None:
@@ -149,10 +149,13 @@ def build_backbone(model_config, dtype=None):
 
 
 def _tokenizer_for(model_config):
-    return evaluation.load_tokenizer(
-        model_dir=model_config.get("pretrained"), proto=model_config.get("spiece_model"),
-        do_lower_case=model_config.get("do_lower_case", True),
-    )
+    """The vocabulary named in the config, else the pretrained model's, else the shipped one."""
+    from albert_tf import saving
+    from albert_tf.text import AlbertTokenizer
+
+    if model_config.get("spiece_model"):
+        return AlbertTokenizer(model_config["spiece_model"], do_lower_case=model_config["do_lower_case"])
+    return saving.load_tokenizer(model_config.get("pretrained"), do_lower_case=model_config["do_lower_case"])
 
 
 def build_optimizer(training, total_steps):
@@ -175,57 +178,6 @@ def _strategy(name):
     return distribute.get_strategy(name or "default")
 
 
-# --- callbacks ---
-
-
-def _dev_callback(task, dev_data, monitor, mode, batch_size, best_dir, extra_files, verbose):
-    import keras
-
-    from albert_tf import saving
-
-    class DevEvaluation(keras.callbacks.Callback):
-        """Scores the dev set after each epoch; keeps the best model on disk.
-
-        Adds every dev metric to the epoch logs as `dev_<name>` (so
-        EarlyStopping and the history see them) and saves the model to
-        `best_dir` when `dev_<monitor>` improves.
-        """
-
-        def __init__(self):
-            super().__init__()
-            self.best, self.best_epoch, self.best_weights = None, None, None
-
-        def on_epoch_end(self, epoch, logs=None):
-            scores = task.score(self.model, dev_data, batch_size=batch_size)
-            for name, value in scores.items():
-                if isinstance(value, (int, float)):
-                    logs[f"dev_{name}"] = float(value)
-            value = scores[monitor]
-            better = self.best is None or (value > self.best if mode == "max" else value < self.best)
-            if verbose:
-                print(f"epoch {epoch + 1}: dev {monitor} = {value:.4f}{' (best)' if better else ''}")
-            if better:
-                self.best, self.best_epoch = value, epoch
-                self.best_weights = self.model.get_weights()
-                staging = best_dir.with_name(best_dir.name + ".new")
-                shutil.rmtree(staging, ignore_errors=True)
-                saving.save(self.model, staging, **extra_files)
-                shutil.rmtree(best_dir, ignore_errors=True)
-                os.replace(staging, best_dir)
-
-    return DevEvaluation()
-
-
-# --- outputs ---
-
-
-def _write_json(path, payload):
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_json_default))
-    os.replace(tmp, path)
-
-
 def _json_default(value):
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
@@ -234,52 +186,10 @@ def _json_default(value):
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
-def plot_history(history, path):
-    """Training curves: one panel per quantity (loss, dev metrics), by epoch."""
-    import matplotlib
+def _write_json(path, payload):
+    from albert_tf.saving import atomic_write
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    keys = [k for k in history if not k.startswith("val_") and k != "learning_rate"]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2), squeeze=False)
-    for axis, key in zip(axes[0], keys):
-        epochs = np.arange(1, len(history[key]) + 1)
-        axis.plot(epochs, history[key], marker="o", label=key)
-        if f"val_{key}" in history:
-            axis.plot(epochs, history[f"val_{key}"], marker="o", label=f"val_{key}")
-        axis.set_xlabel("epoch")
-        axis.set_title(key)
-        axis.grid(alpha=0.3)
-        axis.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def plot_confusion_matrix(matrix, label_names, path, title="confusion matrix"):
-    """Confusion matrix PNG: rows = true label, columns = predicted."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    matrix = np.asarray(matrix)
-    size = max(3.0, 0.6 * len(label_names) + 2)
-    fig, axis = plt.subplots(figsize=(size, size))
-    axis.imshow(matrix, cmap="Blues")
-    axis.set_xticks(range(len(label_names)), label_names, rotation=45, ha="right")
-    axis.set_yticks(range(len(label_names)), label_names)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    axis.set_title(title)
-    threshold = matrix.max() / 2 if matrix.size else 0
-    for (row, column), count in np.ndenumerate(matrix):
-        axis.text(column, row, str(count), ha="center", va="center",
-                  color="white" if count > threshold else "black")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    atomic_write(path, json.dumps(payload, indent=2, sort_keys=True, default=_json_default))
 
 
 # --- the run ---
@@ -298,6 +208,9 @@ def run_finetuning(config):
     """
     import keras
 
+    from training.callbacks import DevEvaluation
+    from training.plots import plot_confusion_matrix, plot_history
+
     config = resolve_config(config)
     training, model_config = config["training"], config["model"]
     output_dir = pathlib.Path(config["output_dir"])
@@ -308,9 +221,9 @@ def run_finetuning(config):
     verbose = config["verbose"]
 
     tokenizer = _tokenizer_for(model_config)
-    task = evaluation.get_task(config["task"], tokenizer, config["seq_length"], **config["task_options"])
-    train_data = evaluation.read_data(config["data"], "train", config["task"])
-    dev_data = evaluation.read_data(config["data"], "dev", config["task"])
+    task = get_task(config["task"], tokenizer, config["seq_length"], **config["task_options"])
+    train_data = read_data(config["data"], "train", config["task"])
+    dev_data = read_data(config["data"], "dev", config["task"])
     monitor = training["monitor"] or task.primary_metric
     mode = "min" if monitor in ("mse", "loss") else "max"
 
@@ -337,10 +250,9 @@ def run_finetuning(config):
         # Evaluation reads this to rebuild the same task and packing.
         task_info = {"task": config["task"], "seq_length": config["seq_length"],
                      "do_lower_case": model_config["do_lower_case"], "task_options": config["task_options"]}
-        extra_files = {"tokenizer": tokenizer, "task_info": task_info}
         best_dir = staging / "model"
-        dev_callback = _dev_callback(
-            task, dev_data, monitor, mode, training["eval_batch_size"], best_dir, extra_files, verbose
+        dev_callback = DevEvaluation(
+            task, dev_data, monitor, mode, training["eval_batch_size"], best_dir, tokenizer, task_info, verbose
         )
         callbacks = [dev_callback]
         if training["early_stopping_patience"]:
@@ -355,7 +267,7 @@ def run_finetuning(config):
 
         results = {}
         for split in config["evaluation"]["splits"]:
-            data = dev_data if split == "dev" else evaluation.read_data(config["data"], split, config["task"])
+            data = dev_data if split == "dev" else read_data(config["data"], split, config["task"])
             results[split] = task.score(model, data, batch_size=training["eval_batch_size"], verbose=verbose)
             if "confusion_matrix" in results[split]:
                 plot_confusion_matrix(
