@@ -43,6 +43,12 @@ class AlbertBackbone(keras.Model):
     ((1, 4, 64), (1, 64))
     """
 
+    # Its declaration in the task registry (`albert_tf.tasks.registry`):
+    # the encoder alone is the "backbone" task, with no head.
+    task_names = ("backbone",)
+    head_args = ()
+    task_name = "backbone"
+
     def __init__(self, config, dtype=None, **kwargs):
         if isinstance(config, dict):
             config = AlbertConfig.from_dict(config)

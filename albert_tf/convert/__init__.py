@@ -9,9 +9,11 @@ One module per format, each holding ONE explicit name map and a loader:
 - `tfhub`: TF2 TF Hub encoder SavedModels (Google's official.nlp
   AlbertEncoder modules and the ones `albert_tf.export` writes).
 
-Every converter validates the whole source (missing tensors, shapes, dtypes,
-unknown tensors) before filling any variable; `albert-tf convert` then writes
-through `albert_tf.saving.save`, atomically. Imports: albert_tf's backbone
+Every converter takes `task`: "auto" (the head the source carries) or a
+name of the task registry (`TASKS`), and builds its model through
+`albert_tf.tasks.build_task_model`. It validates the whole source (missing
+tensors, shapes, dtypes, unknown tensors) before filling any variable;
+`albert-tf convert` then writes through `albert_tf.saving.save`, atomically. Imports: albert_tf's backbone
 and tasks; torch/transformers/keras_hub only inside the functions that need
 them.
 """

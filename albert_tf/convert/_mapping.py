@@ -16,21 +16,13 @@ import numpy as np
 
 from albert_tf.backbone import AlbertBackbone
 from albert_tf.config import AlbertConfig
-from albert_tf.tasks import (
-    AlbertClassifier,
-    AlbertMultipleChoice,
-    AlbertPretrainer,
-    AlbertSpanQA,
-    AlbertTokenClassifier,
-)
+from albert_tf.tasks.registry import TASK_NAMES, build_task_model, canonical_task_name
 
 logger = logging.getLogger("albert_tf.convert")
 
-# What a converter can build; "auto" picks the head the source carries.
-TASKS = (
-    "auto", "backbone", "pretrainer", "classifier", "token_classifier",
-    "span_qa", "multiple_choice",
-)
+# What a converter can build (the task registry's names); "auto" picks the
+# head the source carries.
+TASKS = ("auto",) + TASK_NAMES
 
 # Names that are training state, not model weights: skipped silently.
 # GR's LAMB/Adam slots, tf.compat.v1 optimizers, step counters, loss scale.
@@ -99,7 +91,18 @@ class TensorSource:
 
 @dataclasses.dataclass
 class ConversionReport:
-    """What a conversion did, for the CLI and for logs."""
+    """What a conversion did, for the CLI and for logs.
+
+    Attributes:
+        source: the source's description (its path, or the object's class).
+        format: the external format's name.
+        task: the task registry name of the model built.
+        converted: source tensors assigned.
+        skipped_training_state: optimizer slots and step counters skipped.
+        dropped_heads: head tensors the task has no use for.
+        unused: tensors that are no ALBERT weight (with allow_unused).
+        left_initialized: model variables the source does not hold.
+    """
 
     source: str
     format: str
@@ -113,7 +116,7 @@ class ConversionReport:
     def summary(self):
         lines = [
             f"converted {len(self.converted)} tensors from {self.format} source "
-            f"{self.source} into an albert_tf {self.task}",
+            f"{self.source} into an albert_tf {self.task!r} model",
         ]
         if self.skipped_training_state:
             lines.append(f"skipped {len(self.skipped_training_state)} optimizer/step tensors")
@@ -139,38 +142,41 @@ def resolve_config(config):
     return AlbertConfig.from_preset(config)
 
 
-def build_model(config, task, num_classes=None, problem_type="classification", dropout=0.1):
-    """Builds the albert_tf model a converter fills (random weights).
+def build_model(config, task, num_classes=None, dropout=0.1):
+    """Builds the albert_tf model of `task` that a converter fills (random weights).
 
-    Returns the model; for "backbone" that is an `AlbertBackbone`.
+    Returns the model; for "backbone" that is an `AlbertBackbone`. Head
+    arguments the task's head does not take are ignored.
     """
-    backbone = AlbertBackbone(config)
-    if task == "backbone":
-        return backbone
-    if task == "pretrainer":
-        return AlbertPretrainer(backbone)
-    if task == "classifier":
-        return AlbertClassifier(backbone, num_classes=num_classes, problem_type=problem_type,
-                                dropout=dropout)
-    if task == "token_classifier":
-        return AlbertTokenClassifier(backbone, num_classes=num_classes, dropout=dropout)
-    if task == "span_qa":
-        return AlbertSpanQA(backbone)
-    if task == "multiple_choice":
-        return AlbertMultipleChoice(backbone, dropout=dropout)
-    raise ValueError(f"Unknown task {task!r}; expected one of {TASKS}")
+    return build_task_model(task, AlbertBackbone(config), num_classes=num_classes, dropout=dropout)
 
 
-def check_task(task, available, description):
-    """Resolves `task` ("auto" or a name) against the heads the source has."""
+def check_task(task, available, description, auto=None):
+    """Resolves the requested `task` against the head the source carries.
+
+    Args:
+        task: "auto" (or None), or a task name (old spellings warn and map).
+        available: the task of the model the source holds.
+        description: how errors refer to the source.
+        auto: what "auto" means; default `available`.
+
+    Returns:
+        The canonical task name: `available`, or "backbone" (any source's
+        encoder alone).
+
+    Raises:
+        ValueError: an unknown task name.
+        ConversionError: a task whose head the source does not carry.
+    """
     if task is None or task == "auto":
-        return available
-    if task not in TASKS:
-        raise ValueError(f"Unknown task {task!r}; expected one of {TASKS}")
-    if task not in ("backbone", available):
+        return auto or available
+    task = canonical_task_name(task)
+    convertible = (available, "backbone")
+    if task not in convertible:
         raise ConversionError(
             f"{description} carries a {available!r} model, so it cannot be converted into "
-            f"task {task!r} (only {available!r} or 'backbone'); a new head is not a conversion"
+            f"task {task!r} (only {' or '.join(repr(t) for t in dict.fromkeys(convertible))}); "
+            "a new head is not a conversion"
         )
     return task
 

@@ -14,6 +14,7 @@ import pathlib
 
 import numpy as np
 
+from albert_tf.backbone import AlbertBackbone
 from albert_tf.config import AlbertConfig
 from albert_tf.convert._mapping import (
     ConversionError,
@@ -23,16 +24,18 @@ from albert_tf.convert._mapping import (
     build_model,
     check_task,
 )
+from albert_tf.tasks import AlbertPretrainer
 
 FORMAT = "Hugging Face"
 
-# transformers class name -> the albert_tf task it becomes.
+# transformers class name -> the albert_tf task it becomes (a sequence
+# classifier with one label or problem_type "regression" becomes "regression").
 ARCHITECTURES = {
     "AlbertModel": "backbone",
-    "AlbertForPreTraining": "pretrainer",
-    "AlbertForMaskedLM": "pretrainer",
-    "AlbertForSequenceClassification": "classifier",
-    "AlbertForTokenClassification": "token_classifier",
+    "AlbertForPreTraining": "pretraining",
+    "AlbertForMaskedLM": "pretraining",
+    "AlbertForSequenceClassification": "classification",
+    "AlbertForTokenClassification": "token_classification",
     "AlbertForQuestionAnswering": "span_qa",
     "AlbertForMultipleChoice": "multiple_choice",
 }
@@ -52,7 +55,7 @@ def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True, has_
 
     Args:
         config: `AlbertConfig` of the model.
-        task: albert_tf task being built (see `albert_tf.convert.TASKS`).
+        task: albert_tf task being built (a name of `albert_tf.convert.TASKS`).
         prefix: "albert." for task models, "" for a bare `AlbertModel`.
         num_labels: C of the classification heads.
         has_sop: False for `AlbertForMaskedLM` (no sentence-order head).
@@ -102,7 +105,7 @@ def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True, has_
             Entry(prefix + "pooler.bias", "pooler/bias", (h,)),
         ]
     heads = {
-        "pretrainer": [
+        "pretraining": [
             Entry("predictions.dense.weight", "mlm_head/dense/kernel", (e, h), True),
             Entry("predictions.dense.bias", "mlm_head/dense/bias", (e,)),
             Entry("predictions.LayerNorm.weight", "mlm_head/layer_norm/gamma", (e,)),
@@ -112,11 +115,15 @@ def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True, has_
             Entry("sop_classifier.classifier.weight", "sop_head/kernel", (2, h), True),
             Entry("sop_classifier.classifier.bias", "sop_head/bias", (2,)),
         ] if has_sop else []),
-        "classifier": [
-            Entry("classifier.weight", "{dense}/kernel", (num_labels, h), True),
-            Entry("classifier.bias", "{dense}/bias", (num_labels,)),
+        "classification": [
+            Entry("classifier.weight", "logits/kernel", (num_labels, h), True),
+            Entry("classifier.bias", "logits/bias", (num_labels,)),
         ],
-        "token_classifier": [
+        "regression": [
+            Entry("classifier.weight", "predictions/kernel", (num_labels, h), True),
+            Entry("classifier.bias", "predictions/bias", (num_labels,)),
+        ],
+        "token_classification": [
             Entry("classifier.weight", "logits/kernel", (num_labels, h), True),
             Entry("classifier.bias", "logits/bias", (num_labels,)),
         ],
@@ -272,37 +279,31 @@ def convert(src, task="auto", allow_unused=False):
             f"expected one of {sorted(ARCHITECTURES)}"
         )
     config = config_from_dict(values)
-    task = check_task(task, ARCHITECTURES[architecture], source.description)
-
-    prefix = "albert." if "albert.embeddings.word_embeddings.weight" in source.shapes else ""
     num_labels = values.get("num_labels") or len(values.get("id2label") or {}) or 2
-    problem_type = "classification"
+    available = ARCHITECTURES[architecture]
     if architecture == "AlbertForSequenceClassification" and (
         values.get("problem_type") == "regression" or num_labels == 1
     ):
-        problem_type = "regression"
+        available = "regression"
+    task = check_task(task, available, source.description)
+
+    prefix = "albert." if "albert.embeddings.word_embeddings.weight" in source.shapes else ""
     has_sop = architecture != "AlbertForMaskedLM"
     has_pooler = prefix + "pooler.weight" in source.shapes
     _check_ties(source, prefix)
 
     entries = name_map(config, task, prefix=prefix, num_labels=num_labels, has_sop=has_sop,
                        has_pooler=has_pooler)
-    dense = "logits" if problem_type == "classification" else "predictions"
-    entries = [
-        Entry(e.source, e.target.format(dense=dense), e.shape, e.transpose, e.aliases)
-        for e in entries
-    ]
     dropout = values.get("classifier_dropout_prob", 0.1)
-    model = build_model(config, task, num_classes=num_labels, problem_type=problem_type,
-                        dropout=0.1 if dropout is None else dropout)
+    model = build_model(config, task, num_classes=num_labels, dropout=0.1 if dropout is None else dropout)
     # Heads the source lacks are zeroed, not left random: AlbertForMaskedLM
     # has no SOP head (zero -> 50/50 logits); token classification and QA
     # models have no pooler (zero -> pooled_output 0).
     uninitialized = []
-    if not has_sop and task == "pretrainer":
+    if not has_sop and isinstance(model, AlbertPretrainer):
         uninitialized += [model.sop_head.kernel, model.sop_head.bias]
     if not has_pooler:
-        backbone = model if task == "backbone" else model.backbone
+        backbone = model if isinstance(model, AlbertBackbone) else model.backbone
         uninitialized += [backbone.pooler.kernel, backbone.pooler.bias]
     for variable in uninitialized:
         variable.assign(np.zeros(variable.shape, "float32"))
@@ -324,7 +325,7 @@ def from_huggingface(src, task="auto", allow_unused=False):
     | AlbertModel                       | AlbertBackbone                     |
     | AlbertForPreTraining              | AlbertPretrainer (MLM + SOP)       |
     | AlbertForMaskedLM                 | AlbertPretrainer (SOP head zeros)  |
-    | AlbertForSequenceClassification   | AlbertClassifier (regression when num_labels == 1) |
+    | AlbertForSequenceClassification   | AlbertClassifier ("regression" when num_labels == 1) |
     | AlbertForTokenClassification      | AlbertTokenClassifier              |
     | AlbertForQuestionAnswering        | AlbertSpanQA                       |
     | AlbertForMultipleChoice           | AlbertMultipleChoice               |
@@ -336,7 +337,8 @@ def from_huggingface(src, task="auto", allow_unused=False):
         src: a transformers ALBERT model object (torch), or a directory
             written by `save_pretrained` (config.json + safetensors; read
             without torch).
-        task: "auto" (the table above) or "backbone" to keep only the encoder.
+        task: "auto" (the table above), that task's name, or "backbone" to
+            keep only the encoder.
         allow_unused: tensors that are not ALBERT weights are an error unless
             True (then a warning).
 
@@ -348,8 +350,16 @@ def from_huggingface(src, task="auto", allow_unused=False):
             named in the message; nothing is modified or written.
 
     Example:
-    >>> hf = transformers.AlbertForPreTraining.from_pretrained("albert-base-v2")
-    >>> pretrainer = albert_tf.convert.from_huggingface(hf)
-    >>> backbone = albert_tf.convert.from_huggingface("path/to/save_pretrained_dir", task="backbone")
+    >>> import torch, transformers
+    >>> hf = transformers.AlbertForSequenceClassification(transformers.AlbertConfig(
+    ...     vocab_size=300, embedding_size=16, hidden_size=32, num_hidden_layers=2,
+    ...     num_attention_heads=2, intermediate_size=64, num_labels=3)).eval()
+    >>> hf.save_pretrained("hf")
+    >>> model = albert_tf.convert.from_huggingface("hf")
+    >>> ids = np.array([[2, 45, 67, 3]], "int32")
+    >>> logits = model({"input_word_ids": ids, "input_mask": np.ones_like(ids), "input_type_ids": np.zeros_like(ids)})
+    >>> reference = hf(torch.tensor(ids).long()).logits.detach().numpy()
+    >>> model.task_name, bool(np.abs(logits - reference).max() < 1e-5)
+    ('classification', True)
     """
     return convert(src, task=task, allow_unused=allow_unused)[0]

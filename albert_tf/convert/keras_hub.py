@@ -139,8 +139,20 @@ def from_keras_hub(backbone, task="auto", allow_unused=False):
         `token_ids`, `segment_ids`, `padding_mask` become `input_word_ids`,
         `input_type_ids`, `input_mask`).
 
+    Raises:
+        TypeError: `backbone` is not a keras-hub ALBERT backbone.
+        ConversionError: a task other than "backbone", or a weight that
+            does not fit (named); nothing is modified.
+
     Example:
-    >>> kh = keras_hub.models.AlbertBackbone.from_preset("albert_base_en_uncased")
+    >>> import keras_hub
+    >>> kh = keras_hub.models.AlbertBackbone(vocabulary_size=300, num_layers=2, num_heads=2,
+    ...                                      embedding_dim=16, hidden_dim=32, intermediate_dim=64)
     >>> backbone = albert_tf.convert.from_keras_hub(kh)
+    >>> ids = np.array([[2, 45, 67, 3]], "int32")
+    >>> ours = backbone({"input_word_ids": ids, "input_mask": np.ones_like(ids), "input_type_ids": np.zeros_like(ids)})
+    >>> theirs = kh({"token_ids": ids, "padding_mask": np.ones_like(ids), "segment_ids": np.zeros_like(ids)})
+    >>> bool(np.abs(ours["sequence_output"] - theirs["sequence_output"]).max() < 1e-5)
+    True
     """
     return convert(backbone, task=task, allow_unused=allow_unused)[0]

@@ -36,11 +36,12 @@ def name_map(config, task, prefix="", num_classes=None):
 
     Args:
         config: `AlbertConfig` of the checkpoint.
-        task: "backbone", "pretrainer" (cls/predictions + cls/seq_relationship),
-            "classifier" (GR run_classifier `output_weights`/`output_bias`) or
-            "span_qa" (GR SQuAD 1.1 `cls/squad/*`).
+        task: "backbone", "pretraining" (cls/predictions + cls/seq_relationship),
+            "classification" or "regression" (GR run_classifier
+            `output_weights`/`output_bias`) or "span_qa" (GR SQuAD 1.1
+            `cls/squad/*`).
         prefix: "module/" for TF Hub TF1 modules, else "".
-        num_classes: C of the classifier head.
+        num_classes: C of the classifier head (targets for regression).
     """
     v, e, h = config.vocab_size, config.embedding_size, config.hidden_size
     i_size, p, t = config.intermediate_size, config.max_position_embeddings, config.type_vocab_size
@@ -85,7 +86,7 @@ def name_map(config, task, prefix="", num_classes=None):
     ]
     c = prefix + "cls/"
     heads = {
-        "pretrainer": [
+        "pretraining": [
             Entry(c + "predictions/transform/dense/kernel", "mlm_head/dense/kernel", (h, e)),
             Entry(c + "predictions/transform/dense/bias", "mlm_head/dense/bias", (e,)),
             Entry(c + "predictions/transform/LayerNorm/gamma", "mlm_head/layer_norm/gamma", (e,)),
@@ -94,9 +95,13 @@ def name_map(config, task, prefix="", num_classes=None):
             Entry(c + "seq_relationship/output_weights", "sop_head/kernel", (2, h), transpose=True),
             Entry(c + "seq_relationship/output_bias", "sop_head/bias", (2,)),
         ],
-        "classifier": [
-            Entry(prefix + "output_weights", "{dense}/kernel", (num_classes, h), transpose=True),
-            Entry(prefix + "output_bias", "{dense}/bias", (num_classes,)),
+        "classification": [
+            Entry(prefix + "output_weights", "logits/kernel", (num_classes, h), transpose=True),
+            Entry(prefix + "output_bias", "logits/bias", (num_classes,)),
+        ],
+        "regression": [
+            Entry(prefix + "output_weights", "predictions/kernel", (num_classes, h), transpose=True),
+            Entry(prefix + "output_bias", "predictions/bias", (num_classes,)),
         ],
         "span_qa": [
             Entry(c + "squad/output_weights", "span_logits/kernel", (2, h), transpose=True),
@@ -160,13 +165,15 @@ def _name_prefix(names, description):
     )
 
 
-def _available_task(names, prefix):
-    if prefix + "output_weights" in names:
-        return "classifier"
-    if prefix + "cls/squad/output_weights" in names:
+def _available_task(shapes, prefix):
+    """The task of the heads a checkpoint carries (by their tensor names)."""
+    if prefix + "output_weights" in shapes:
+        # GR's run_classifier writes one output for regression (STS-B).
+        return "regression" if shapes[prefix + "output_weights"][0] == 1 else "classification"
+    if prefix + "cls/squad/output_weights" in shapes:
         return "span_qa"
-    if prefix + "cls/predictions/output_bias" in names:
-        return "pretrainer"
+    if prefix + "cls/predictions/output_bias" in shapes:
+        return "pretraining"
     return "backbone"
 
 
@@ -189,19 +196,9 @@ def convert(path, config=None, task="auto", allow_unused=False):
     available = _available_task(source.shapes, prefix)
     task = check_task(task, available, source.description)
 
-    num_classes = None
-    problem_type = "classification"
-    if task == "classifier":
-        num_classes = source.shapes[prefix + "output_weights"][0]
-        # GR's run_classifier writes one output for regression (STS-B).
-        problem_type = "regression" if num_classes == 1 else "classification"
+    num_classes = source.shapes.get(prefix + "output_weights", (None,))[0]
     entries = name_map(config, task, prefix=prefix, num_classes=num_classes)
-    dense = "logits" if problem_type == "classification" else "predictions"
-    entries = [
-        Entry(e.source, e.target.format(dense=dense), e.shape, e.transpose, e.aliases)
-        for e in entries
-    ]
-    model = build_model(config, task, num_classes=num_classes, problem_type=problem_type)
+    model = build_model(config, task, num_classes=num_classes)
     heads = [n for n in source.shapes if n[len(prefix):].startswith(_HEAD_PREFIXES)]
     report = apply_name_map(model, entries, source, format_name=FORMAT, task=task,
                             head_names=heads, allow_unused=allow_unused)
@@ -213,7 +210,7 @@ def from_tf1_checkpoint(path, config=None, task="auto", allow_unused=False):
 
     | checkpoint holds                         | albert_tf model (task="auto") |
     |------------------------------------------|-------------------------------|
-    | `output_weights`, `output_bias` [C, H]   | AlbertClassifier (C == 1: regression) |
+    | `output_weights`, `output_bias` [C, H]   | AlbertClassifier (C == 1: "regression") |
     | `cls/squad/output_weights` [2, H]        | AlbertSpanQA                  |
     | `cls/predictions/*`, `cls/seq_relationship/*` | AlbertPretrainer         |
     | `bert/*` only                            | AlbertBackbone                |
@@ -224,7 +221,7 @@ def from_tf1_checkpoint(path, config=None, task="auto", allow_unused=False):
         config: `AlbertConfig`, dict, preset name or path of
             `albert_config.json`; by default the `albert_config.json` beside
             the checkpoint (GR's "gelu" there is the tanh GELU).
-        task: "auto" (table above) or "backbone".
+        task: "auto" (table above), that task's name, or "backbone".
         allow_unused: unknown tensors warn instead of failing.
 
     Returns:
@@ -235,6 +232,15 @@ def from_tf1_checkpoint(path, config=None, task="auto", allow_unused=False):
             non-float or unknown tensor (named); nothing is modified.
 
     Example:
-    >>> pretrainer = albert_tf.convert.from_tf1_checkpoint("albert_base/model.ckpt-best")
+    >>> backbone = AlbertBackbone.from_preset("albert_tiny")
+    >>> weights = {w.path: w.numpy() for w in backbone.weights}
+    >>> entries = name_map(backbone.config, "backbone")  # GR name -> albert_tf variable
+    >>> tf.raw_ops.SaveV2(prefix="albert/model.ckpt", tensor_names=[e.source for e in entries],
+    ...                   shape_and_slices=[""] * len(entries),
+    ...                   tensors=[weights[e.target].reshape(e.shape) for e in entries])
+    >>> converted = albert_tf.convert.from_tf1_checkpoint("albert/model.ckpt", config=backbone.config)
+    >>> same = [np.array_equal(a, b) for a, b in zip(converted.get_weights(), backbone.get_weights())]
+    >>> type(converted).__name__, all(same)
+    ('AlbertBackbone', True)
     """
     return convert(path, config=config, task=task, allow_unused=allow_unused)[0]

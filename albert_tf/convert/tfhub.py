@@ -29,8 +29,10 @@ from albert_tf.convert._mapping import (
     TensorSource,
     apply_name_map,
     build_model,
+    check_task,
     resolve_config,
 )
+from albert_tf.tasks import AlbertPretrainer
 
 FORMAT = "TF Hub SavedModel"
 
@@ -38,11 +40,16 @@ _OFFICIAL_MARKER = "transformer/self_attention/query/kernel"
 _OWN_MARKER = "group_0_inner_0/query/kernel"
 
 
-def official_name_map(config, task="backbone"):
+def official_name_map(config, with_mlm=False):
     """The official.nlp AlbertEncoder (TF Hub TF2) -> albert_tf name map.
 
     Older releases named the attention output `transformer/self_attention_output`
     (aliases below) and the MLM bias `cls/predictions/output_bias`.
+
+    Args:
+        config: `AlbertConfig` of the module (one shared layer).
+        with_mlm: also map the module's `mlm` head (official.nlp MaskedLM;
+            it has no SOP head).
     """
     v, e, h = config.vocab_size, config.embedding_size, config.hidden_size
     i_size, p, t = config.intermediate_size, config.max_position_embeddings, config.type_vocab_size
@@ -86,7 +93,7 @@ def official_name_map(config, task="backbone"):
         Entry("pooler_transform/kernel", "pooler/kernel", (h, h)),
         Entry("pooler_transform/bias", "pooler/bias", (h,)),
     ]
-    if task == "pretrainer":  # the module's `mlm` (official.nlp MaskedLM, no SOP)
+    if with_mlm:
         entries += [
             Entry("cls/predictions/transform/dense/kernel", "mlm_head/dense/kernel", (h, e)),
             Entry("cls/predictions/transform/dense/bias", "mlm_head/dense/bias", (e,)),
@@ -219,13 +226,9 @@ def convert(path, config=None, task="auto", allow_unused=False):
             f"{directory} holds neither an official.nlp AlbertEncoder ({_OFFICIAL_MARKER!r}) "
             f"nor an albert_tf export ({_OWN_MARKER!r}); variables: {sorted(source.shapes)[:8]}..."
         )
-    if task in (None, "auto"):
-        task = "backbone"
-    if task not in ("backbone", "pretrainer") or (task == "pretrainer" and not has_mlm):
-        raise ConversionError(
-            f"{directory} is an encoder module{' with an MLM head' if has_mlm else ''}: "
-            f"it converts to 'backbone'{' or pretrainer' if has_mlm else ''}, not {task!r}"
-        )
+    # "auto" keeps the encoder: a TF Hub module is used as one even when it
+    # also carries the MLM head.
+    task = check_task(task, "pretraining" if has_mlm else "backbone", str(directory), auto="backbone")
 
     config = resolve_config(config)
     if config is None and _config_asset(directory) is not None:
@@ -236,23 +239,25 @@ def convert(path, config=None, task="auto", allow_unused=False):
         config = _official_config(source, _num_layers(outputs), str(directory))
 
     model = build_model(config, task)
+    with_mlm = isinstance(model, AlbertPretrainer)
     if layout == "official":
-        entries = official_name_map(config, task)
+        entries = official_name_map(config, with_mlm=with_mlm)
         heads = [n for n in source.shapes if n.startswith("cls/")]
     else:
         entries = own_name_map(model)
         heads = [n for n in source.shapes if n.startswith("mlm_head/")]
-    sop = ("sop_head/kernel", "sop_head/bias")
-    if task == "pretrainer":
+    sop = ()
+    if with_mlm:
         # Hub MLM modules have no SOP head: a zero head gives 50/50 logits.
         for variable in model.sop_head.weights:
             variable.assign(tf.zeros(variable.shape))
+        sop = [variable.path for variable in model.sop_head.weights]
     report = apply_name_map(
         model, entries, source, format_name=FORMAT, task=task, head_names=heads,
         # The exporter's `do_lower_case` flag is tokenizer state, not a weight.
         ignore=[n for n in source.shapes if n == "do_lower_case"],
         allow_unused=allow_unused,
-        allow_uninitialized=sop if task == "pretrainer" else (),
+        allow_uninitialized=sop,
     )
     return model, report
 
@@ -268,14 +273,25 @@ def from_tfhub(path, config=None, task="auto", allow_unused=False):
         config: optional `AlbertConfig`/dict/preset/JSON path; otherwise the
             module's `assets/albert_config.json`, or shapes + the number of
             `encoder_outputs_*` in its serving signature.
-        task: "auto"/"backbone", or "pretrainer" for a module with an MLM head
-            (its SOP head, absent from TF Hub modules, is zeros).
+        task: "auto"/"backbone", or "pretraining" for a module with an MLM
+            head (its SOP head, absent from TF Hub modules, is zeros).
         allow_unused: unknown variables warn instead of failing.
 
     Returns:
         An `AlbertBackbone` (or `AlbertPretrainer`).
 
+    Raises:
+        ConversionError: an unreadable or unknown SavedModel, a task it does
+            not carry, or a variable that does not fit (named).
+
     Example:
-    >>> backbone = albert_tf.convert.from_tfhub("albert_en_base_3")
+    >>> from albert_tf.export import export_encoder_module
+    >>> backbone = AlbertBackbone.from_preset("albert_tiny")
+    >>> export_encoder_module(backbone, "hub/albert_encoder")
+    PosixPath('hub/albert_encoder')
+    >>> converted = albert_tf.convert.from_tfhub("hub/albert_encoder")
+    >>> same = [np.array_equal(a, b) for a, b in zip(converted.get_weights(), backbone.get_weights())]
+    >>> type(converted).__name__, all(same)
+    ('AlbertBackbone', True)
     """
     return convert(path, config=config, task=task, allow_unused=allow_unused)[0]

@@ -96,11 +96,24 @@ def export_encoder_module(model, directory, tokenizer=None):
     Returns:
         The directory as a `pathlib.Path`.
 
+    Raises:
+        TypeError: `model` holds no `AlbertBackbone`, or `tokenizer` is no
+            `AlbertTokenizer`.
+        FileExistsError: `directory` exists.
+        ValueError: an op TF Serving does not link.
+
     Example:
-    >>> export_encoder_module(AlbertBackbone.from_preset("albert_tiny"), "albert_encoder")
-    >>> encoder = tf.saved_model.load("albert_encoder")
-    >>> encoder(inputs)["pooled_output"].shape
-    TensorShape([1, 64])
+    >>> backbone = AlbertBackbone.from_preset("albert_tiny")
+    >>> export_encoder_module(backbone, "hub/albert_encoder")
+    PosixPath('hub/albert_encoder')
+    >>> encoder = tf.saved_model.load("hub/albert_encoder")
+    >>> ids = tf.constant([[2, 48, 3]])
+    >>> inputs = {"input_word_ids": ids, "input_mask": tf.ones_like(ids), "input_type_ids": tf.zeros_like(ids)}
+    >>> outputs = encoder(inputs)
+    >>> outputs["pooled_output"].shape, len(outputs["encoder_outputs"])
+    (TensorShape([1, 64]), 4)
+    >>> float(tf.reduce_max(tf.abs(outputs["pooled_output"] - backbone(inputs)["pooled_output"]))) < 1e-6
+    True
     """
     backbone, mlm_head = _split_model(model)
     directory = pathlib.Path(directory)
@@ -222,11 +235,17 @@ def export_preprocess_module(tokenizer, directory, seq_length=128):
     Returns:
         The directory as a `pathlib.Path`.
 
+    Raises:
+        TypeError: `tokenizer` is no `AlbertTokenizer`.
+        ValueError: `seq_length` is not an int >= 3.
+        FileExistsError: `directory` exists.
+
     Example:
-    >>> export_preprocess_module(AlbertTokenizer(), "albert_preprocess")
-    >>> preprocess = tf.saved_model.load("albert_preprocess")
-    >>> preprocess(tf.constant(["hello world"]))["input_word_ids"].shape
-    TensorShape([1, 128])
+    >>> export_preprocess_module(AlbertTokenizer(), "hub/albert_preprocess", seq_length=8)
+    PosixPath('hub/albert_preprocess')
+    >>> preprocess = tf.saved_model.load("hub/albert_preprocess")
+    >>> preprocess(tf.constant(["hello world"]))["input_word_ids"].numpy().tolist()
+    [[2, 10975, 126, 3, 0, 0, 0, 0]]
     """
     proto = _tokenizer_proto(tokenizer)
     if not isinstance(seq_length, int) or isinstance(seq_length, bool) or seq_length < 3:

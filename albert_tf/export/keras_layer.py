@@ -11,8 +11,6 @@ variables the module's restored functions read.
 import keras
 import tensorflow as tf
 
-_INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
-
 
 class _BorrowedVariable(keras.Variable):
     """A Keras variable whose storage is an existing `tf.Variable`."""
@@ -63,13 +61,22 @@ class HubEncoderLayer(keras.layers.Layer):
             sub-object to call instead (e.g. "mlm").
         trainable: whether the module's trainable variables are trained.
 
+    Raises:
+        ValueError: the SavedModel lacks `sub_module` or the TF Hub
+            `variables` / `trainable_variables`.
+
     Example:
-    >>> encoder = HubEncoderLayer("exported/albert_encoder", trainable=True)
+    >>> from albert_tf.export import export_encoder_module
+    >>> backbone = AlbertBackbone.from_preset("albert_tiny")
+    >>> export_encoder_module(backbone, "hub/albert_encoder")
+    PosixPath('hub/albert_encoder')
+    >>> encoder = HubEncoderLayer("hub/albert_encoder", trainable=True)
     >>> inputs = {n: keras.Input((None,), dtype="int32", name=n)
     ...           for n in ("input_word_ids", "input_mask", "input_type_ids")}
     >>> logits = keras.layers.Dense(2)(encoder(inputs)["pooled_output"])
     >>> model = keras.Model(inputs, logits)
-    >>> model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    >>> model.count_params() == backbone.count_params() + 64 * 2 + 2
+    True
     """
 
     def __init__(self, handle, sub_module=None, trainable=True, **kwargs):

@@ -41,7 +41,8 @@ class AlbertMultipleChoice(AlbertTask):
     >>> model = AlbertMultipleChoice(AlbertBackbone.from_preset("albert_tiny"))
     """
 
-    _config_keys = ("dropout",)
+    task_names = ("multiple_choice",)
+    head_args = ("dropout",)
 
     def __init__(self, backbone, dropout=0.1, **kwargs):
         # === Layers ===
@@ -52,7 +53,7 @@ class AlbertMultipleChoice(AlbertTask):
         flatten = _FlattenChoices(name="flatten_choices")
         flat = {name: flatten(x) for name, x in inputs.items()}
         scores = score_dense(dropout_layer(backbone(flat)["pooled_output"]))
-        outputs = _UnflattenChoices(name="choice_logits")(scores, inputs["input_word_ids"])
+        outputs = _UnflattenChoices(name="choice_logits", dtype="float32")(scores, inputs["input_word_ids"])
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         # === Config ===
         self.backbone = backbone

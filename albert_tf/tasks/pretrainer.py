@@ -28,6 +28,8 @@ class AlbertPretrainer(AlbertTask):
     ((1, 1, 30000), (1, 2))
     """
 
+    task_names = ("pretraining",)
+
     def __init__(self, backbone, **kwargs):
         config = backbone.config
         # === Layers ===

@@ -17,6 +17,8 @@ class AlbertSpanQA(AlbertTask):
     >>> model = AlbertSpanQA(AlbertBackbone.from_preset("albert_tiny"))
     """
 
+    task_names = ("span_qa",)
+
     def __init__(self, backbone, **kwargs):
         # === Layers ===
         span_dense = head_dense(backbone, 2, "span_logits")

@@ -1,4 +1,4 @@
-"""`AlbertTask`: what every task model shares (backbone + serialization)."""
+"""`AlbertTask`: what every task model shares (backbone, registry declaration, serialization)."""
 
 import keras
 
@@ -21,13 +21,28 @@ def check_num_classes(num_classes):
 class AlbertTask(keras.Model):
     """Base of the task models: a functional model over an `AlbertBackbone`.
 
-    Subclasses build their graph in `__init__` and list their own
-    constructor arguments in `_config_keys`; `get_config` returns exactly
-    those plus the serialized backbone, so each task round-trips through
-    `.keras` files.
+    Each subclass declares, as class attributes, what the task registry
+    (`albert_tf.tasks.registry`) is built from:
+
+        task_names: the task names the class serves, e.g. ("span_qa",).
+        head_args: the constructor arguments that shape its head
+            (`num_classes`, `dropout`); `build_task_model` passes them.
+        task_arg: for a class that serves several tasks, the constructor
+            argument holding the task name (`AlbertClassifier`'s
+            `problem_type`); None otherwise.
+
+    `get_config` returns exactly `head_args`, `task_arg` and the serialized
+    backbone, so each task round-trips through `.keras` files.
     """
 
-    _config_keys = ()
+    task_names = ()
+    head_args = ()
+    task_arg = None
+
+    @property
+    def task_name(self):
+        """The registry name of this model's task, e.g. "regression" for a regression classifier."""
+        return getattr(self, self.task_arg) if self.task_arg else self.task_names[0]
 
     def get_config(self):
         config = {
@@ -35,7 +50,8 @@ class AlbertTask(keras.Model):
             "name": self.name,
             "trainable": self.trainable,
         }
-        config.update({key: getattr(self, key) for key in self._config_keys})
+        keys = self.head_args + ((self.task_arg,) if self.task_arg else ())
+        config.update({key: getattr(self, key) for key in keys})
         return config
 
     @classmethod

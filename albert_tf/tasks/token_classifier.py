@@ -16,7 +16,8 @@ class AlbertTokenClassifier(AlbertTask):
     >>> model = AlbertTokenClassifier(AlbertBackbone.from_preset("albert_tiny"), num_classes=9)
     """
 
-    _config_keys = ("num_classes", "dropout")
+    task_names = ("token_classification",)
+    head_args = ("num_classes", "dropout")
 
     def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
         check_num_classes(num_classes)

@@ -8,14 +8,14 @@ import pytest
 
 from albert_tf import AlbertBackbone, AlbertPretrainer
 from albert_tf.convert import ConversionError, from_huggingface
+from tests.helpers.convert import CONFIG_NAMES, compare, hf_outputs, make_batch, make_hf_model, run_albert
 
-CONFIG_NAMES = ("albert_tiny", "albert_tiny_grouped", "albert_tiny_unfactorized")
 ENCODER_KEYS = ("sequence_output", "pooled_output", "encoder_outputs")
 
 
 @pytest.mark.parametrize("config_name", CONFIG_NAMES)
 @pytest.mark.parametrize("from_directory", [False, True], ids=["object", "directory"])
-def test_pretraining_parity(config_name, from_directory, hf_pretraining_models, parity, tmp_path):
+def test_pretraining_parity(config_name, from_directory, hf_pretraining_models, tmp_path):
     hf = hf_pretraining_models[config_name]
     src = hf
     if from_directory:
@@ -23,12 +23,12 @@ def test_pretraining_parity(config_name, from_directory, hf_pretraining_models, 
         src = tmp_path / "hf"
     model = from_huggingface(src)
     assert isinstance(model, AlbertPretrainer)
-    batch = parity.make_batch(hf.config.vocab_size)
-    reference = parity.hf_outputs(hf, batch)
-    ours = parity.run_albert(model, batch)
-    ours.update(parity.run_albert(model.backbone, batch))
-    parity.compare(f"HF {config_name} {'dir' if from_directory else 'object'}", ours, reference,
-                   ENCODER_KEYS + ("mlm_logits", "sop_logits"))
+    batch = make_batch(hf.config.vocab_size)
+    reference = hf_outputs(hf, batch)
+    ours = run_albert(model, batch)
+    ours.update(run_albert(model.backbone, batch))
+    compare(f"HF {config_name} {'dir' if from_directory else 'object'}", ours, reference,
+            ENCODER_KEYS + ("mlm_logits", "sop_logits"))
 
 
 @pytest.mark.parametrize(
@@ -42,25 +42,25 @@ def test_pretraining_parity(config_name, from_directory, hf_pretraining_models, 
     ],
     ids=["sequence3", "regression", "token5", "qa", "model"],
 )
-def test_task_heads_parity(class_name, extra, expected_type, keys, parity, tmp_path):
-    hf = parity.make_hf_model("albert_tiny_grouped", class_name, seed=3, **extra)
+def test_task_heads_parity(class_name, extra, expected_type, keys, tmp_path):
+    hf = make_hf_model("albert_tiny_grouped", class_name, seed=3, **extra)
     hf.save_pretrained(tmp_path / "hf")
-    batch = parity.make_batch(hf.config.vocab_size, seed=4)
-    reference = parity.hf_outputs(hf, batch)
+    batch = make_batch(hf.config.vocab_size, seed=4)
+    reference = hf_outputs(hf, batch)
     for src in (hf, tmp_path / "hf"):
         model = from_huggingface(src)
         assert type(model).__name__ == expected_type
         if expected_type == "AlbertClassifier":
-            assert model.problem_type == ("regression" if extra["num_labels"] == 1 else "classification")
-        parity.compare(f"HF {class_name}{extra}", parity.run_albert(model, batch), reference, keys)
+            assert model.task_name == ("regression" if extra["num_labels"] == 1 else "classification")
+        compare(f"HF {class_name}{extra}", run_albert(model, batch), reference, keys)
 
 
-def test_multiple_choice_parity(parity):
+def test_multiple_choice_parity():
     import torch
 
-    hf = parity.make_hf_model("albert_tiny", "AlbertForMultipleChoice", seed=5)
+    hf = make_hf_model("albert_tiny", "AlbertForMultipleChoice", seed=5)
     model = from_huggingface(hf)
-    batch = parity.make_batch(hf.config.vocab_size, batch_size=4, seed=6)
+    batch = make_batch(hf.config.vocab_size, batch_size=4, seed=6)
     # [B=2, C=2, T]
     inputs = {k: batch[k].reshape(2, 2, -1) for k in ("input_word_ids", "input_mask", "input_type_ids")}
     with torch.no_grad():
@@ -69,32 +69,35 @@ def test_multiple_choice_parity(parity):
             attention_mask=torch.tensor(inputs["input_mask"], dtype=torch.long),
             token_type_ids=torch.tensor(inputs["input_type_ids"], dtype=torch.long),
         ).logits.numpy()
-    parity.compare("HF AlbertForMultipleChoice", {"logits": model(inputs)}, {"logits": reference}, ("logits",))
+    compare("HF AlbertForMultipleChoice", {"logits": model(inputs)}, {"logits": reference}, ("logits",))
 
 
-def test_masked_lm_gets_zero_sop_head_and_backbone_task_drops_heads(parity):
-    hf = parity.make_hf_model("albert_tiny", "AlbertForMaskedLM", seed=7)
+def test_masked_lm_gets_zero_sop_head_and_backbone_task_drops_heads():
+    hf = make_hf_model("albert_tiny", "AlbertForMaskedLM", seed=7)
     with pytest.warns(UserWarning, match="dropping head tensors"):
         backbone = from_huggingface(hf, task="backbone")
     assert isinstance(backbone, AlbertBackbone)
     pretrainer = from_huggingface(hf)
     assert isinstance(pretrainer, AlbertPretrainer)
-    batch = parity.make_batch(hf.config.vocab_size, seed=8)
-    ours = parity.run_albert(pretrainer, batch)
+    batch = make_batch(hf.config.vocab_size, seed=8)
+    ours = run_albert(pretrainer, batch)
     reference_logits = hf(
         **{k: __import__("torch").tensor(batch[v], dtype=__import__("torch").long) for k, v in (
             ("input_ids", "input_word_ids"), ("attention_mask", "input_mask"),
             ("token_type_ids", "input_type_ids"))}
     ).logits.detach().numpy()
     reference = np.take_along_axis(reference_logits, batch["masked_lm_positions"][:, :, None], axis=1)
-    parity.compare("HF AlbertForMaskedLM", ours, {"mlm_logits": reference}, ("mlm_logits",))
+    compare("HF AlbertForMaskedLM", ours, {"mlm_logits": reference}, ("mlm_logits",))
     np.testing.assert_array_equal(ours["sop_logits"], 0.0)
-    with pytest.raises(ConversionError, match="cannot be converted into task 'classifier'"):
-        from_huggingface(hf, task="classifier")
+    with pytest.raises(ConversionError, match="carries a 'pretraining' model, so it cannot be converted "
+                                              "into task 'classification'"):
+        from_huggingface(hf, task="classification")
+    with pytest.warns(FutureWarning, match="'pretrainer' is deprecated; use 'pretraining'"):
+        assert isinstance(from_huggingface(hf, task="pretrainer"), AlbertPretrainer)
 
 
-def test_directory_conversion_does_not_import_torch(parity, tmp_path):
-    hf = parity.make_hf_model("albert_tiny", "AlbertModel", seed=9)
+def test_directory_conversion_does_not_import_torch(tmp_path):
+    hf = make_hf_model("albert_tiny", "AlbertModel", seed=9)
     hf.save_pretrained(tmp_path / "hf")
     script = (
         "import sys\n"

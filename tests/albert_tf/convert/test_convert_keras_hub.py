@@ -5,8 +5,7 @@ import pytest
 
 from albert_tf import PRESETS, AlbertBackbone
 from albert_tf.convert import ConversionError, from_keras_hub
-
-CONFIG_NAMES = ("albert_tiny", "albert_tiny_grouped", "albert_tiny_unfactorized")
+from tests.helpers.convert import CONFIG_NAMES, compare, make_batch, run_albert
 
 
 def make_keras_hub_backbone(config):
@@ -39,13 +38,13 @@ def make_keras_hub_backbone(config):
 
 
 @pytest.mark.parametrize("config_name", CONFIG_NAMES)
-def test_keras_hub_parity(config_name, parity):
+def test_keras_hub_parity(config_name):
     config = PRESETS[config_name]
     kh = make_keras_hub_backbone(config)
     backbone = from_keras_hub(kh)
     assert isinstance(backbone, AlbertBackbone)
     assert backbone.config.has_embedding_projection  # keras-hub always projects
-    batch = parity.make_batch(config.vocab_size, seed=1)
+    batch = make_batch(config.vocab_size, seed=1)
     reference = kh(
         {
             "token_ids": batch["input_word_ids"],
@@ -54,13 +53,13 @@ def test_keras_hub_parity(config_name, parity):
         }
     )
     reference = {k: np.asarray(v) for k, v in reference.items()}
-    ours = parity.run_albert(backbone, batch)
-    parity.compare(f"keras-hub {config_name}", ours, reference, ("sequence_output", "pooled_output"))
+    ours = run_albert(backbone, batch)
+    compare(f"keras-hub {config_name}", ours, reference, ("sequence_output", "pooled_output"))
 
 
 def test_keras_hub_wrong_object_and_shape():
     with pytest.raises(TypeError, match="keras_hub.models.AlbertBackbone"):
         from_keras_hub(AlbertBackbone.from_preset("albert_tiny"))
     kh = make_keras_hub_backbone(PRESETS["albert_tiny"])
-    with pytest.raises(ConversionError, match="cannot be converted into task 'classifier'"):
-        from_keras_hub(kh, task="classifier")
+    with pytest.raises(ConversionError, match=r"cannot be converted into task 'classification' \(only 'backbone'\)"):
+        from_keras_hub(kh, task="classification")

@@ -15,8 +15,7 @@ import tensorflow as tf
 
 from albert_tf import AlbertBackbone, AlbertClassifier, AlbertPretrainer, AlbertSpanQA
 from albert_tf.convert import from_tf1_checkpoint
-
-CONFIG_NAMES = ("albert_tiny", "albert_tiny_grouped", "albert_tiny_unfactorized")
+from tests.helpers.convert import CONFIG_NAMES, compare, hf_outputs, make_batch, make_hf_model, run_albert
 
 
 def gr_tensors(hf, with_slots=True, prefix=""):
@@ -110,10 +109,10 @@ def write_checkpoint(directory, tensors, config, hidden_act="gelu"):
     return directory / "model.ckpt-best"
 
 
-def reference_model(parity, config_name, class_name="AlbertForPreTraining", seed=11, **extra):
+def reference_model(config_name, class_name="AlbertForPreTraining", seed=11, **extra):
     import torch
 
-    hf = parity.make_hf_model(config_name, class_name, seed=seed, **extra)
+    hf = make_hf_model(config_name, class_name, seed=seed, **extra)
     if hf.config.embedding_size == hf.config.hidden_size:
         # GR has no E->H mapping when E == H: make HF's an identity.
         base = hf.albert if hasattr(hf, "albert") else hf
@@ -125,48 +124,49 @@ def reference_model(parity, config_name, class_name="AlbertForPreTraining", seed
 
 @pytest.mark.parametrize("config_name", CONFIG_NAMES)
 @pytest.mark.parametrize("prefix", ["", "module/"], ids=["ckpt", "hub_module"])
-def test_pretraining_checkpoint_parity(config_name, prefix, parity, tmp_path):
-    hf = reference_model(parity, config_name)
+def test_pretraining_checkpoint_parity(config_name, prefix, tmp_path):
+    hf = reference_model(config_name)
     tensors = gr_tensors(hf, prefix=prefix)
     checkpoint = write_checkpoint(tmp_path / "albert", tensors, hf.config)
     model = from_tf1_checkpoint(checkpoint)
     assert isinstance(model, AlbertPretrainer)
     assert model.backbone.config.has_embedding_projection == (config_name != "albert_tiny_unfactorized")
-    batch = parity.make_batch(hf.config.vocab_size, seed=12)
-    ours = parity.run_albert(model, batch)
-    ours.update(parity.run_albert(model.backbone, batch))
-    parity.compare(
-        f"TF1 {prefix or 'ckpt'} {config_name}", ours, parity.hf_outputs(hf, batch),
+    batch = make_batch(hf.config.vocab_size, seed=12)
+    ours = run_albert(model, batch)
+    ours.update(run_albert(model.backbone, batch))
+    compare(
+        f"TF1 {prefix or 'ckpt'} {config_name}", ours, hf_outputs(hf, batch),
         ("sequence_output", "pooled_output", "encoder_outputs", "mlm_logits", "sop_logits"),
     )
 
 
-def test_directory_and_backbone_task(parity, tmp_path):
-    hf = reference_model(parity, "albert_tiny")
+def test_directory_and_backbone_task(tmp_path):
+    hf = reference_model("albert_tiny")
     write_checkpoint(tmp_path / "albert", gr_tensors(hf), hf.config)
     with pytest.warns(UserWarning, match="dropping head tensors"):
         backbone = from_tf1_checkpoint(tmp_path / "albert", task="backbone")
     assert isinstance(backbone, AlbertBackbone)
-    batch = parity.make_batch(hf.config.vocab_size, seed=13)
-    parity.compare("TF1 dir backbone", parity.run_albert(backbone, batch), parity.hf_outputs(hf, batch),
-                   ("sequence_output", "pooled_output"))
+    batch = make_batch(hf.config.vocab_size, seed=13)
+    compare("TF1 dir backbone", run_albert(backbone, batch), hf_outputs(hf, batch),
+            ("sequence_output", "pooled_output"))
 
 
-def test_fine_tuned_classifier_checkpoint(parity, tmp_path):
-    hf = reference_model(parity, "albert_tiny_grouped", "AlbertForSequenceClassification", num_labels=3)
-    checkpoint = write_checkpoint(tmp_path / "mnli", gr_tensors(hf), hf.config)
+@pytest.mark.parametrize("num_labels, task", [(3, "classification"), (1, "regression")])
+def test_fine_tuned_classifier_checkpoint(num_labels, task, tmp_path):
+    hf = reference_model("albert_tiny_grouped", "AlbertForSequenceClassification", num_labels=num_labels)
+    checkpoint = write_checkpoint(tmp_path / "glue", gr_tensors(hf), hf.config)
     model = from_tf1_checkpoint(checkpoint)
-    assert isinstance(model, AlbertClassifier) and model.num_classes == 3
-    batch = parity.make_batch(hf.config.vocab_size, seed=14)
-    parity.compare("TF1 classifier", parity.run_albert(model, batch), parity.hf_outputs(hf, batch),
-                   ("logits",))
+    assert isinstance(model, AlbertClassifier) and model.num_classes == num_labels
+    assert model.task_name == task  # GR's run_classifier writes one output for regression (STS-B)
+    batch = make_batch(hf.config.vocab_size, seed=14)
+    compare(f"TF1 {task}", run_albert(model, batch), hf_outputs(hf, batch), ("logits",))
 
 
-def test_fine_tuned_squad_checkpoint(parity, tmp_path):
-    hf = reference_model(parity, "albert_tiny", "AlbertForQuestionAnswering")
+def test_fine_tuned_squad_checkpoint(tmp_path):
+    hf = reference_model("albert_tiny", "AlbertForQuestionAnswering")
     checkpoint = write_checkpoint(tmp_path / "squad", gr_tensors(hf, with_slots=False), hf.config)
     model = from_tf1_checkpoint(checkpoint)
     assert isinstance(model, AlbertSpanQA)
-    batch = parity.make_batch(hf.config.vocab_size, seed=15)
-    parity.compare("TF1 squad", parity.run_albert(model, batch), parity.hf_outputs(hf, batch),
-                   ("start_logits", "end_logits"))
+    batch = make_batch(hf.config.vocab_size, seed=15)
+    compare("TF1 squad", run_albert(model, batch), hf_outputs(hf, batch),
+            ("start_logits", "end_logits"))

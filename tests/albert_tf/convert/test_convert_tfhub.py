@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from albert_tf import AlbertBackbone, AlbertPretrainer
 from albert_tf.convert import ConversionError, from_tfhub
+from tests.helpers.convert import backbone_inputs, compare, hf_outputs, make_batch, make_hf_model, run_albert
 
 
 def official_variables(hf):
@@ -102,45 +103,47 @@ def write_official_module(directory, hf):
     return directory
 
 
-def test_official_module_parity(parity, tmp_path):
-    hf = parity.make_hf_model("albert_tiny", "AlbertModel", seed=21)
+def test_official_module_parity(tmp_path):
+    hf = make_hf_model("albert_tiny", "AlbertModel", seed=21)
     module_dir = write_official_module(tmp_path / "albert_en_tiny", hf)
     backbone = from_tfhub(module_dir)
     assert isinstance(backbone, AlbertBackbone)
     assert backbone.config.num_hidden_layers == hf.config.num_hidden_layers  # from the signature
-    batch = parity.make_batch(hf.config.vocab_size, seed=22)
-    reference = parity.hf_outputs(hf, batch)
-    ours = parity.run_albert(backbone, batch)
-    parity.compare("TF Hub official -> albert_tf vs HF", ours, reference,
-                   ("sequence_output", "pooled_output", "encoder_outputs"))
+    batch = make_batch(hf.config.vocab_size, seed=22)
+    reference = hf_outputs(hf, batch)
+    ours = run_albert(backbone, batch)
+    compare("TF Hub official -> albert_tf vs HF", ours, reference,
+            ("sequence_output", "pooled_output", "encoder_outputs"))
     # The module's own forward pass agrees too, so the names mean what the map says.
     module = tf.saved_model.load(str(module_dir)).signatures["serving_default"]
-    served = module(**{k: tf.constant(v) for k, v in parity.backbone_inputs(batch).items()})
-    parity.compare("TF Hub official module vs HF", {k: v.numpy() for k, v in served.items()},
-                   reference, ("sequence_output", "pooled_output"))
+    served = module(**{k: tf.constant(v) for k, v in backbone_inputs(batch).items()})
+    compare("TF Hub official module vs HF", {k: v.numpy() for k, v in served.items()},
+            reference, ("sequence_output", "pooled_output"))
 
 
-def test_official_module_grouped_config_is_rejected(parity, tmp_path):
-    hf = parity.make_hf_model("albert_tiny", "AlbertModel", seed=23)
+def test_official_module_grouped_config_is_rejected(tmp_path):
+    hf = make_hf_model("albert_tiny", "AlbertModel", seed=23)
     module_dir = write_official_module(tmp_path / "m", hf)
     with pytest.raises(ConversionError, match="share one layer"):
         from_tfhub(module_dir, config="albert_tiny_grouped")
 
 
-def test_albert_tf_export_round_trip(parity, tmp_path):
+def test_albert_tf_export_round_trip(tmp_path):
     export = pytest.importorskip("albert_tf.export.hub_modules")
     from albert_tf.convert import from_huggingface
 
-    pretrainer = from_huggingface(parity.make_hf_model("albert_tiny_grouped", seed=24))
+    pretrainer = from_huggingface(make_hf_model("albert_tiny_grouped", seed=24))
     export.export_encoder_module(pretrainer, tmp_path / "encoder")
-    batch = parity.make_batch(pretrainer.backbone.config.vocab_size, seed=25)
-    expected = parity.run_albert(pretrainer.backbone, batch)
+    batch = make_batch(pretrainer.backbone.config.vocab_size, seed=25)
+    expected = run_albert(pretrainer.backbone, batch)
     with pytest.warns(UserWarning, match="dropping head tensors"):
         backbone = from_tfhub(tmp_path / "encoder")
-    parity.compare("albert_tf export -> backbone", parity.run_albert(backbone, batch), expected,
-                   ("sequence_output", "pooled_output", "encoder_outputs"))
-    round_trip = from_tfhub(tmp_path / "encoder", task="pretrainer")
+    compare("albert_tf export -> backbone", run_albert(backbone, batch), expected,
+            ("sequence_output", "pooled_output", "encoder_outputs"))
+    with pytest.raises(ConversionError, match="carries a 'pretraining' model, so it cannot be converted into task 'span_qa'"):
+        from_tfhub(tmp_path / "encoder", task="span_qa")
+    round_trip = from_tfhub(tmp_path / "encoder", task="pretraining")
     assert isinstance(round_trip, AlbertPretrainer)
-    ours = parity.run_albert(round_trip, batch)
-    parity.compare("albert_tf export -> pretrainer", ours, parity.run_albert(pretrainer, batch), ("mlm_logits",))
+    ours = run_albert(round_trip, batch)
+    compare("albert_tf export -> pretrainer", ours, run_albert(pretrainer, batch), ("mlm_logits",))
     np.testing.assert_array_equal(ours["sop_logits"], 0.0)

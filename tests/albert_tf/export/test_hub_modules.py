@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 import tensorflow as tf
-from export_test_helpers import assert_close, run_fresh
 
 from albert_tf import AlbertBackbone, AlbertConfig, AlbertPretrainer
 from albert_tf import text as albert_text
 from albert_tf.export import export_encoder_module, export_preprocess_module
+from tests.helpers.export import assert_close, run_fresh
 
 TEXTS = ["Hello world!", "The movie was 1,000 times better than the book, honestly.", ""]
 SECOND = ["A second segment that is rather long and will need truncation.", "b", "c d"]

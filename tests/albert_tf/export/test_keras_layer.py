@@ -4,11 +4,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from export_test_helpers import assert_close
 
 from albert_tf import AlbertBackbone, AlbertPretrainer
 from albert_tf.backbone import INPUT_NAMES
 from albert_tf.export import HubEncoderLayer, export_encoder_module
+from tests.helpers.export import assert_close
 
 
 @pytest.fixture(scope="module")

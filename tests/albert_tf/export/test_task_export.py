@@ -1,11 +1,11 @@
 """Raw-text task SavedModels: round trips in a fresh process, Classify/Regress, atomicity."""
 
+import json
 import pathlib
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from export_test_helpers import assert_close, run_fresh
 
 from albert_tf import (
     AlbertBackbone,
@@ -18,8 +18,10 @@ from albert_tf import (
 from albert_tf import text as albert_text
 from albert_tf.backbone import INPUT_NAMES
 from albert_tf.export import check_serving_ops, export_saved_model, next_version
-from albert_tf.export.task_export import CLASSIFY_METHOD, REGRESS_METHOD
+from albert_tf.export.serving_modules import CLASSIFY_METHOD, REGRESS_METHOD, SERVING_MODULES
 from albert_tf.export.warmup import read_warmup_requests
+from albert_tf.tasks import TASK_NAMES
+from tests.helpers.export import assert_close, run_fresh
 
 SEQ_LENGTH = 24  # short enough that the long texts below get truncated
 TEXTS = [
@@ -68,12 +70,12 @@ def exported(tmp_path_factory, tokenizer):
             "token_inputs": token_inputs,
         }
 
-    add("classifier", AlbertClassifier(backbone, num_classes=3), {"text": TEXTS},
+    add("classification", AlbertClassifier(backbone, num_classes=3), {"text": TEXTS},
         pre(tf.constant(TEXTS)), labels=LABELS)
     add("regression", AlbertClassifier(backbone, num_classes=1, problem_type="regression"),
         {"text": TEXTS, "text_pair": PAIRS}, pre(tf.constant(TEXTS), tf.constant(PAIRS)), text_pair=True)
     token_pre = albert_text.AlbertTokenClassificationPreprocessor(tokenizer, SEQ_LENGTH, dynamic_padding=True)
-    add("token_classifier", AlbertTokenClassifier(backbone, num_classes=4), {"text": TEXTS},
+    add("token_classification", AlbertTokenClassifier(backbone, num_classes=4), {"text": TEXTS},
         token_pre(tf.strings.split(tf.constant(TEXTS))), labels=TAG_LABELS)
     qa_pre = albert_text.AlbertQAPreprocessor(tokenizer, SEQ_LENGTH, dynamic_padding=True)
     add("span_qa", AlbertSpanQA(backbone), {"question": QUESTIONS, "context": CONTEXTS},
@@ -81,7 +83,7 @@ def exported(tmp_path_factory, tokenizer):
     mc_pre = albert_text.AlbertMultipleChoicePreprocessor(tokenizer, SEQ_LENGTH, dynamic_padding=True)
     add("multiple_choice", AlbertMultipleChoice(backbone), {"context": TEXTS, "choices": CHOICES},
         mc_pre(tf.constant(TEXTS), tf.constant(CHOICES)))
-    add("pretrainer", AlbertPretrainer(backbone), {"text": TEXTS}, pre(tf.constant(TEXTS)))
+    add("pretraining", AlbertPretrainer(backbone), {"text": TEXTS}, pre(tf.constant(TEXTS)))
     add("backbone", backbone, {"text": TEXTS}, pre(tf.constant(TEXTS)))
     return cases
 
@@ -118,7 +120,7 @@ def reloaded(exported, tmp_path_factory):
             "serving_default": {k: np.array(v, dtype=object) for k, v in case["text_inputs"].items()},
             "serve_token_ids": case["token_inputs"],
         }
-        if name in ("classifier", "regression"):
+        if name in ("classification", "regression"):
             keys = ["text", "text_pair"] if "text_pair" in case["text_inputs"] else ["text"]
             rows = zip(*(case["text_inputs"][k] for k in keys))
             serialized = np.array([_example(dict(zip(keys, row))) for row in rows], dtype=object)
@@ -146,8 +148,8 @@ def test_fresh_process_needs_only_tensorflow_and_text(reloaded):
 
 @pytest.mark.parametrize(
     "name",
-    ["classifier", "regression", "token_classifier", "span_qa", "multiple_choice",
-     "pretrainer", "backbone"],
+    ["classification", "regression", "token_classification", "span_qa", "multiple_choice",
+     "pretraining", "backbone"],
 )
 def test_token_id_signature_matches_keras(exported, reloaded, name):
     case = exported[name]
@@ -163,7 +165,7 @@ def _reference_ids(case):
 
 
 def test_raw_text_classification_matches_preprocessing_plus_keras(exported, reloaded):
-    name = "classifier"
+    name = "classification"
     case = exported[name]
     logits = case["model"](_reference_ids(case)).numpy()
     out = reloaded[name]["serving_default"]
@@ -181,7 +183,7 @@ def test_raw_text_pair_regression_and_regress_on_tf_examples(exported, reloaded)
 
 
 def test_classify_signature_on_tf_examples(exported, reloaded):
-    out = reloaded["classifier"]
+    out = reloaded["classification"]
     assert_close(out["classify"]["scores"], out["serving_default"]["probabilities"])
     assert out["classify"]["classes"].tolist() == [[x.encode() for x in LABELS]] * len(TEXTS)
 
@@ -194,19 +196,19 @@ def test_classify_and_regress_method_names(exported):
         graph = saved_model_pb2.SavedModel.FromString(pb.read_bytes()).meta_graphs[0]
         return {k: v.method_name for k, v in graph.signature_def.items() if not k.startswith("__")}
 
-    assert methods("classifier") == {
+    assert methods("classification") == {
         "serving_default": "tensorflow/serving/predict",
         "serve_token_ids": "tensorflow/serving/predict",
         "classify": CLASSIFY_METHOD,
     }
     assert methods("regression")["regress"] == REGRESS_METHOD
-    assert "classify" not in methods("span_qa") and "regress" not in methods("classifier")
+    assert "classify" not in methods("span_qa") and "regress" not in methods("classification")
 
 
 def test_raw_text_token_classification(exported, reloaded):
-    case = exported["token_classifier"]
+    case = exported["token_classification"]
     logits = case["model"](_reference_ids(case)).numpy()
-    out = reloaded["token_classifier"]["serving_default"]
+    out = reloaded["token_classification"]["serving_default"]
     assert_close(out["logits"], logits)
     mask = case["text_ids"]["input_mask"].numpy() > 0
     np.testing.assert_array_equal(out["label_ids"], np.where(mask, logits.argmax(-1), -1))
@@ -249,7 +251,7 @@ def test_raw_text_multiple_choice(exported, reloaded):
     assert [x.decode() for x in out["choice_text"]] == [c[i] for c, i in zip(CHOICES, logits.argmax(-1))]
 
 
-@pytest.mark.parametrize("name", ["pretrainer", "backbone"])
+@pytest.mark.parametrize("name", ["pretraining", "backbone"])
 def test_raw_text_encoder_outputs(exported, reloaded, name):
     case = exported[name]
     backbone = case["model"] if name == "backbone" else case["model"].backbone
@@ -257,7 +259,7 @@ def test_raw_text_encoder_outputs(exported, reloaded, name):
     out = reloaded[name]["serving_default"]
     assert_close(out["pooled_output"], expected["pooled_output"])
     assert_close(out["sequence_output"], expected["sequence_output"])
-    if name == "pretrainer":
+    if name == "pretraining":
         assert_close(out["sop_logits"], case["model"].sop_head(expected["pooled_output"]))
 
 
@@ -271,7 +273,7 @@ def test_dynamic_padding_pads_to_the_longest_row_only(exported, tokenizer):
 
 
 def test_layout_assets_and_warmup(exported):
-    directory = pathlib.Path(exported["classifier"]["dir"])
+    directory = pathlib.Path(exported["classification"]["dir"])
     assert directory.name == "1"
     assert (directory / "saved_model.pb").is_file()
     assert (directory / "variables" / "variables.index").is_file()
@@ -288,6 +290,38 @@ def test_layout_assets_and_warmup(exported):
     # Every op is one TF Serving links (the export already checked; check again).
     assert {"SentencepieceTokenizeOp", "SentencepieceOp"} <= set(check_serving_ops(directory))
     assert not any(p.name.startswith(".") for p in directory.parent.iterdir())
+
+
+def test_every_registry_task_has_a_serving_module():
+    assert sorted(SERVING_MODULES) == sorted(TASK_NAMES)
+    assert all(name in cls.task_names for name, cls in SERVING_MODULES.items())
+
+
+def test_metadata_records_task_labels_and_tokenizer(exported):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    labels = {"classification": LABELS, "token_classification": TAG_LABELS}
+    for name, case in exported.items():
+        directory = pathlib.Path(case["dir"])
+        metadata = json.loads((directory / "assets" / "albert_export.json").read_text())
+        assert metadata["task"] == name  # the registry's vocabulary
+        assert metadata["labels"] == labels.get(name)
+        assert metadata["tokenizer"] == {"do_lower_case": True, "keep_accents": False}
+        assert metadata["seq_length"] == SEQ_LENGTH
+        graph = saved_model_pb2.SavedModel.FromString((directory / "saved_model.pb").read_bytes()).meta_graphs[0]
+        assert metadata["signatures"] == sorted(k for k in graph.signature_def if not k.startswith("__"))
+
+
+def test_cased_tokenizer_settings_are_recorded(tmp_path):
+    model = AlbertClassifier(AlbertBackbone.from_preset("albert_tiny"), num_classes=2)
+    cased = albert_text.AlbertTokenizer(do_lower_case=False, keep_accents=True)
+    directory = export_saved_model(model, cased, tmp_path, seq_length=16)
+    metadata = json.loads((directory / "assets" / "albert_export.json").read_text())
+    assert metadata["tokenizer"] == {"do_lower_case": False, "keep_accents": True}
+    served = tf.saved_model.load(str(directory)).signatures["serving_default"]
+    texts = tf.constant(["Zoë Smith"])
+    expected = model(albert_text.AlbertPreprocessor(cased, 16, dynamic_padding=True)(texts))
+    assert_close(served(text=texts)["logits"], expected, atol=1e-6)
 
 
 def test_versions_follow_existing_ones(tmp_path, tokenizer):
@@ -326,6 +360,11 @@ def test_bad_arguments_raise_clear_errors(tmp_path, tokenizer):
         export_saved_model(object(), tokenizer, tmp_path)
     with pytest.raises(ValueError, match="version must be a positive int"):
         export_saved_model(classifier, tokenizer, tmp_path, version=0)
+    span_qa = AlbertSpanQA(classifier.backbone)
+    with pytest.raises(ValueError, match="text_pair=True is for sequence classifiers, not a span_qa model"):
+        export_saved_model(span_qa, tokenizer, tmp_path, text_pair=True)
+    with pytest.raises(ValueError, match="labels are for classifiers and token classifiers, not a span_qa"):
+        export_saved_model(span_qa, tokenizer, tmp_path, labels=["a"])
     assert list(tmp_path.iterdir()) == []
 
 

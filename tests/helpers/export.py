@@ -1,4 +1,4 @@
-"""Helpers of the export tests: a fresh-process runner and array comparison.
+"""Export test helpers: a fresh-process runner and array comparison.
 
 Exported SavedModels must load where albert_tf and Keras are absent (TF
 Serving, a plain TF client), so reloads run in a subprocess that imports
