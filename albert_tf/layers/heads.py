@@ -22,6 +22,14 @@ class AlbertMaskedLMHead(keras.layers.Layer):
 
     Returns:
         float32 logits [B, P, V].
+
+    Example:
+    >>> word_embeddings = keras.layers.Embedding(100, 8)
+    >>> word_embeddings.build((None,))
+    >>> head = AlbertMaskedLMHead(word_embeddings)
+    >>> logits = head(keras.ops.ones((2, 5, 16)), np.array([[1, 3], [0, 4]], "int32"))
+    >>> tuple(logits.shape), logits.dtype.name
+    ((2, 2, 100), 'float32')
     """
 
     def __init__(

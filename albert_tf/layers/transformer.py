@@ -11,7 +11,19 @@ _MASK_ADDER = -10000.0
 
 
 def activation_fn(name):
-    """Returns the activation function for an `AlbertConfig.hidden_act` name."""
+    """Returns the activation function for an `AlbertConfig.hidden_act` name.
+
+    "gelu_new" is GELU in its tanh form (the original ALBERT's "gelu"),
+    "gelu_exact" the erf form, "swish" is x * sigmoid(x).
+
+    Raises:
+        ValueError: `name` is not one of `albert_tf.config.ACTIVATIONS`.
+
+    Example:
+    >>> gelu = activation_fn("gelu_new")
+    >>> np.round(keras.ops.convert_to_numpy(gelu(np.array([-1.0, 0.0, 1.0], "float32"))), 4)
+    array([-0.1588,  0.    ,  0.8412], dtype=float32)
+    """
     functions = {
         "gelu_new": lambda x: keras.activations.gelu(x, approximate=True),
         "gelu_exact": lambda x: keras.activations.gelu(x, approximate=False),

@@ -1,6 +1,6 @@
 """ALBERT n-gram masking for the masked-LM objective, shared by every data path.
 
-The offline TFRecord writer (`training.pretraining_data`) and the on-the-fly
+The offline TFRecord writer (`training.data.creation`) and the on-the-fly
 tf.data pipeline call the same NumPy functions here, so both produce the
 same kind of examples; tf.data reaches them through `tf.numpy_function`
 (SentencePiece and masking stay outside XLA, as tf-text ops have no XLA
@@ -107,8 +107,16 @@ class MaskingConfig:
             vocabulary (its special pieces come first).
 
     Example:
-    >>> cfg = MaskingConfig(start_pieces, mask_id=4, special_ids=(0, 2, 3, 4))
-    >>> out = mask_tokens(ids, cfg, np.random.default_rng(0))
+    >>> pieces = "<pad> <unk> [CLS] [SEP] [MASK] ▁the ▁cat s ▁sat ▁down".split()
+    >>> config = MaskingConfig(start_piece_table(pieces), mask_id=4, special_ids=(0, 2, 3, 4),
+    ...                        masked_lm_prob=0.3)
+    >>> ids = np.array([2, 5, 6, 7, 8, 9, 3, 0])  # [CLS] the cat s sat down [SEP] <pad>
+    >>> masked, positions, labels, spans = mask_tokens(ids, config, np.random.default_rng(0),
+    ...                                                input_mask=ids > 0)
+    >>> masked, positions, labels
+    (array([2, 5, 6, 7, 4, 4, 3, 0]), array([4, 5]), array([8, 9]))
+    >>> spans  # (start, end, words): the 2-word span "sat down"
+    [(4, 6, 2)]
     """
 
     def __init__(

@@ -9,9 +9,14 @@ op, and none of them calls back into Python (`py_function`,
 loading the model; the export code runs it on every model it writes.
 
 Example:
->>> graph_op_types("/tmp/model/1")
-{'Const', 'SentencepieceOp', 'SentencepieceTokenizeOp', ...}
->>> check_serving_ops("/tmp/model/1")   # raises ValueError when not servable
+>>> class Lengths(tf.Module):
+...     @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
+...     def __call__(self, text):
+...         return {"lengths": tf.strings.length(text)}
+>>> module = Lengths()
+>>> tf.saved_model.save(module, "lengths/1", signatures=module.__call__)
+>>> "StringLength" in check_serving_ops("lengths/1")
+True
 """
 
 import os
@@ -21,7 +26,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
 # Op types registered by tensorflow-text 2.21 (what `import tensorflow_text`
-# adds to the op registry; tests/albert_tf/text/test_ops_check.py recomputes
+# adds to the op registry; tests/albert_tf/text/test_saved_model.py recomputes
 # it from a fresh process, so a version bump that changes it is caught).
 TF_TEXT_OPS = frozenset(
     {
@@ -120,6 +125,15 @@ def graph_op_types(source):
         `set` of op type names. Calls of library functions (node ops that
         name a function of the library) are left out: their bodies are
         listed instead.
+
+    Raises:
+        FileNotFoundError: a path without `saved_model.pb`.
+        TypeError: `source` is none of the above (e.g. a `tf.function`).
+
+    Example:
+    >>> lengths = tf.function(tf.strings.length, autograph=False)
+    >>> sorted(graph_op_types(lengths.get_concrete_function(tf.TensorSpec([None], tf.string))))
+    ['Identity', 'Placeholder', 'StringLength']
     """
     op_types = set()
     for graph_def in _graph_defs(source):
@@ -155,7 +169,13 @@ def check_serving_ops(source, extra_allowed=()):
         The set of op types found (when all are servable).
 
     Raises:
-        ValueError naming the offending op types.
+        ValueError: naming the offending op types.
+
+    Example:
+    >>> in_python = tf.function(lambda x: tf.numpy_function(np.sqrt, [x], tf.float32), autograph=False)
+    >>> check_serving_ops(in_python.get_concrete_function(tf.TensorSpec([None], tf.float32)))
+    Traceback (most recent call last):
+    ValueError: Not servable by TF Serving 2.21: op types ['PyFunc'] are neither ...
     """
     bad = unservable_ops(source, extra_allowed)
     if bad:

@@ -134,8 +134,14 @@ class AlbertPacker(tf.Module):
 
     Example:
     >>> packer = AlbertPacker(8, cls_id=2, sep_id=3, pad_id=0)
-    >>> packer([tf.ragged.constant([[10, 11, 12]]), tf.ragged.constant([[20, 21, 22, 23]])])["input_word_ids"]
-    <tf.Tensor: shape=(1, 8), dtype=int32, numpy=array([[ 2, 10, 11,  3, 20, 21,  3,  0]] ...
+    >>> first, second = tf.ragged.constant([[10, 11, 12], [10]]), tf.ragged.constant([[20, 21, 22, 23], [20]])
+    >>> packed = packer([first, second])
+    >>> packed["input_word_ids"]  # row 0: 3 + 4 pieces cut round robin to 3 + 2
+    <tf.Tensor: shape=(2, 8), dtype=int32, numpy=
+    array([[ 2, 10, 11, 12,  3, 20, 21,  3],
+           [ 2, 10,  3, 20,  3,  0,  0,  0]], dtype=int32)>
+    >>> packed["input_type_ids"].numpy().tolist(), packed["input_mask"].numpy().tolist()[1]
+    ([[0, 0, 0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 0, 0, 0]], [1, 1, 1, 1, 1, 0, 0, 0])
     """
 
     def __init__(self, seq_length, cls_id, sep_id, pad_id, truncation="round_robin", dynamic_padding=False, name=None):

@@ -156,8 +156,11 @@ class AlbertTokenClassificationPreprocessor(tf.Module):
 
     Example:
     >>> pre = AlbertTokenClassificationPreprocessor(AlbertTokenizer(), seq_length=16)
-    >>> pre(tf.ragged.constant([["Moby", "Dick"]]))["word_ids"][0, :6]
-    <tf.Tensor: shape=(6,), dtype=int32, numpy=array([-1,  0,  0,  1,  1, -1], ...)>
+    >>> out = pre(tf.ragged.constant([["Moby", "Dick"]]))
+    >>> [p.decode() for p in pre.tokenizer.id_to_piece(out["input_word_ids"][0, :6]).numpy()]
+    ['[CLS]', '▁mob', 'y', '▁dick', '[SEP]', '<pad>']
+    >>> out["word_ids"][0, :6].numpy().tolist()
+    [-1, 0, 0, 1, -1, -1]
     """
 
     def __init__(self, tokenizer, seq_length=128, dynamic_padding=False, name=None):

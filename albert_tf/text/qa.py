@@ -254,7 +254,16 @@ def char_span_to_token_span(token_start_char, token_end_char, answer_start, answ
         answer or it lies outside the packed window.
 
     Example:
-    >>> start, end = char_span_to_token_span(out["token_start_char"], out["token_end_char"], [2], [5])
+    >>> pre = AlbertQAPreprocessor(AlbertTokenizer(), seq_length=32)
+    >>> context = "Moby-Dick was written by Herman Melville in 1851."
+    >>> out = pre(tf.constant(["Who wrote Moby-Dick?"]), tf.constant([context]))
+    >>> answer_start = context.index("Herman Melville")
+    >>> start, end = char_span_to_token_span(out["token_start_char"], out["token_end_char"],
+    ...                                      [answer_start], [answer_start + len("Herman Melville")])
+    >>> start.numpy(), end.numpy()
+    (array([16], dtype=int32), array([17], dtype=int32))
+    >>> [p.decode() for p in pre.tokenizer.id_to_piece(out["input_word_ids"][0, 16:18]).numpy()]
+    ['▁herman', '▁melville']
     """
     answer_start = tf.cast(tf.convert_to_tensor(answer_start), tf.int32)[:, None]
     answer_end = tf.cast(tf.convert_to_tensor(answer_end), tf.int32)[:, None]

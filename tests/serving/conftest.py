@@ -1,14 +1,8 @@
-"""Fixtures shared by the serving tests (helpers live in serving_test_helpers.py)."""
-
-import os
-import sys
+"""Fixtures shared by the serving tests (helpers live in tests/helpers/serving.py)."""
 
 import pytest
 
-# The test modules import serving_test_helpers.py beside this file (importlib mode).
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from serving_test_helpers import write_text_model  # noqa: E402
+from tests.helpers.serving import write_text_model
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from serving_test_helpers import SERVER_KINDS, ServerProcess
 
 from serving.client import AlbertClient, AsyncAlbertClient, RestClient
+from tests.helpers.serving import SERVER_KINDS, ServerProcess
 
 PAIRS = [
     ("Is the film worth seeing?", "A gripping, beautifully shot film."),

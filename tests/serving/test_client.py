@@ -7,10 +7,10 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
-from serving_test_helpers import REPO
 
 from serving.client import errors, tensors
 from serving.client.client import _RequestBuilder
+from tests.helpers.serving import REPO
 
 
 @pytest.mark.parametrize("value", [

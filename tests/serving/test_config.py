@@ -7,10 +7,10 @@ so a file accepted here is syntactically what tensorflow_model_server reads.
 import os
 
 import pytest
-from serving_test_helpers import REPO
 
 from serving.server import config as config_lib
 from serving.server.manager import aspired_versions, list_versions
+from tests.helpers.serving import REPO
 
 DOCKER = os.path.join(REPO, "serving", "docker")
 

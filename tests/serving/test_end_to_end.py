@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from serving.client import AlbertClient, AsyncAlbertClient, RestClient
-from serving_test_helpers import LABELS, REPO, SERVER_KINDS, ServerProcess
+from tests.helpers.serving import LABELS, REPO, SERVER_KINDS, ServerProcess
 
 TEXTS = [
     "A gripping, beautifully shot film.",
@@ -197,7 +197,7 @@ def test_client_never_imports_tensorflow_runtime(server):
 
 def test_query_cli(server):
     out = subprocess.run(
-        [sys.executable, "-m", "albert_tf.cli", "query", "--target", server.grpc_target, "--model", "albert",
+        [sys.executable, "-m", "albert_tf.cli", "query", "--target", server.grpc_target, "--model-name", "albert",
          "a gripping film", "dull"],
         cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -16,7 +16,6 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from serving_test_helpers import SERVER_KINDS, ServerProcess
 from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
@@ -27,6 +26,7 @@ from tensorflow_serving.apis import (
 )
 
 from serving import client as serving_client
+from tests.helpers.serving import SERVER_KINDS, ServerProcess
 
 MAX_MESSAGE_BYTES = 256 * 1024
 
@@ -189,7 +189,7 @@ def test_client_maps_codes_to_exceptions(server):
 
 
 def test_unreachable_server_retries_then_unavailable():
-    from serving_test_helpers import free_port
+    from tests.helpers.serving import free_port
 
     import time
 

@@ -14,10 +14,10 @@ import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
-from serving_test_helpers import ServerProcess, write_text_model
 from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc
 
 from serving.client import AlbertClient, InvalidInputError, RestClient
+from tests.helpers.serving import ServerProcess, write_text_model
 
 TEXTS = ["a gripping film", "dull and long"]
 

@@ -4,12 +4,8 @@ import gzip
 import os
 import re
 import shutil
-import sys
 
 import pytest
-
-# The test modules import their references from text_reference.py beside this file.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 

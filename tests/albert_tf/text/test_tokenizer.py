@@ -5,10 +5,10 @@ import unicodedata
 import numpy as np
 import pytest
 import tensorflow as tf
-from text_reference import batched_ids, gr_encode_ids, gr_preprocess
 
 from albert_tf import resources
 from albert_tf.text import AlbertTokenizer, normalize, normalize_text
+from tests.helpers.text import batched_ids, gr_encode_ids, gr_preprocess
 
 
 def _rate(a, b):

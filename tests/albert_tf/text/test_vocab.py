@@ -39,8 +39,8 @@ def test_trained_model_has_albert_layout_and_tokenizes(corpus, tmp_path):
 
 
 def test_cli_and_errors(corpus, tmp_path):
-    assert main(["vocab", str(corpus), "--output-prefix", str(tmp_path / "cli"), "--vocab-size", "500", "--max-lines", "300"]) == 0
-    assert (tmp_path / "cli.model").is_file()
+    assert main(["vocab", str(corpus), "--output-dir", str(tmp_path / "cli"), "--vocab-size", "500", "--max-lines", "300"]) == 0
+    assert (tmp_path / "cli" / "spiece.model").is_file() and (tmp_path / "cli" / "spiece.vocab").is_file()
     with pytest.raises(ValueError, match="SentencePiece training failed"):
         train_vocab([corpus], tmp_path / "huge", vocab_size=200000, max_lines=50)
     assert not (tmp_path / "huge.model").exists()  # nothing half-written

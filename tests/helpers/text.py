@@ -1,4 +1,4 @@
-"""Reference implementations the text tests compare against (test-only)."""
+"""The text tests' references: google-research/albert's tokenization, written out here."""
 
 import unicodedata
 

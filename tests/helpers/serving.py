@@ -29,12 +29,12 @@ SERVING_IMAGE = "tensorflow/serving:2.21.0"
 
 
 def write_text_model(base_path, version, bias=0.0, warmup=True):
-    """Writes `<base_path>/<version>/` atomically (temp dir + rename); returns its path."""
+    """Writes `<base_path>/<version>/` atomically (`saving.atomic_directory`); returns its path."""
     import tensorflow as tf
     import tensorflow_text as tf_text
     from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
-    from albert_tf import resources
+    from albert_tf import resources, saving
 
     class TextModel(tf.Module):
         def __init__(self):
@@ -87,22 +87,20 @@ def write_text_model(base_path, version, bias=0.0, warmup=True):
 
     module = TextModel()
     final = os.path.join(base_path, str(version))
-    staging = os.path.join(base_path, f".tmp-{version}-{uuid.uuid4().hex[:6]}")
-    os.makedirs(base_path, exist_ok=True)
-    tf.saved_model.save(module, staging, signatures={
-        "serving_default": module.serve_text,
-        "serve_token_ids": module.serve_token_ids,
-        "classify": module.classify,
-        "regress": module.regress,
-    })
-    if warmup:
-        request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(name="warmup"))
-        request.inputs["text"].CopyFrom(tf.make_tensor_proto(["warm up the model"]))
-        log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
-        os.makedirs(os.path.join(staging, "assets.extra"))
-        with tf.io.TFRecordWriter(os.path.join(staging, "assets.extra", "tf_serving_warmup_requests")) as w:
-            w.write(log.SerializeToString())
-    os.rename(staging, final)
+    with saving.atomic_directory(final) as staging:
+        tf.saved_model.save(module, str(staging), signatures={
+            "serving_default": module.serve_text,
+            "serve_token_ids": module.serve_token_ids,
+            "classify": module.classify,
+            "regress": module.regress,
+        })
+        if warmup:
+            request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(name="warmup"))
+            request.inputs["text"].CopyFrom(tf.make_tensor_proto(["warm up the model"]))
+            log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+            os.makedirs(staging / "assets.extra")
+            with tf.io.TFRecordWriter(str(staging / "assets.extra" / "tf_serving_warmup_requests")) as w:
+                w.write(log.SerializeToString())
     return final
 
 
