@@ -3,7 +3,7 @@
 Three systems, same data (`training.readers.movie_reviews`: the fixed
 80/10/10 split by text hash), same test set:
 
-1. albert_tf: `training.finetune.run_finetuning` (AlbertClassifier, AdamW
+1. albert_tf: `training.loops.finetune.run_finetuning` (AlbertClassifier, AdamW
    with warmup + linear decay, best dev epoch), from `pretrained_dir` or a
    random `albert_tiny` (default: the main job's `out/pretrain/model` when it exists).
 2. keras-hub: `keras_hub.models.AlbertTextClassifier` on a random
@@ -61,18 +61,16 @@ def tfidf_baseline(train, test):
 def albert_tf_run(settings, learning_rate, pretrained_dir, workdir):
     from training.loops import finetune
 
-    data = {"name": "movie_reviews",
+    data = {"name": "movie_reviews", "seq_length": settings["seq_length"],
             "max_examples": {k: settings[k] for k in ("train", "dev", "test") if settings[k]}}
     config = {
         "task": "classification",
         "data": data,
         "model": {"preset": "albert_tiny", "pretrained": pretrained_dir, "dropout": 0.1},
-        "seq_length": settings["seq_length"],
-        "training": {"batch_size": settings["batch_size"], "eval_batch_size": 128,
-                     "epochs": settings["epochs"], "learning_rate": learning_rate,
-                     "early_stopping_patience": 0},
+        "optimizer": {"learning_rate": learning_rate},
+        "train": {"batch_size": settings["batch_size"], "eval_batch_size": 128,
+                  "epochs": settings["epochs"], "early_stopping_patience": 0, "verbose": 0},
         "output_dir": os.path.join(workdir, "albert_tf"),
-        "verbose": 0,
     }
     start = time.perf_counter()
     out = finetune.run_finetuning(config)
@@ -83,11 +81,12 @@ def albert_tf_run(settings, learning_rate, pretrained_dir, workdir):
 def _shape_of(pretrained_dir):
     """The AlbertConfig albert_tf fine-tunes: the pretrained model's, else albert_tiny."""
     import albert_tf
+    from training.config import FinetuningModelConfig
     from training.loops.finetune import build_backbone
 
     if pretrained_dir is None:
         return albert_tf.AlbertConfig.from_preset("albert_tiny")
-    return build_backbone({"pretrained": pretrained_dir}).config
+    return build_backbone(FinetuningModelConfig(pretrained=pretrained_dir)).config
 
 
 def keras_hub_run(settings, learning_rate, train, dev, test, config):

@@ -54,13 +54,6 @@ def _banner(index, name, detail):
     print(f"\n=== [{index}/5] {name}: {detail}", flush=True)
 
 
-def _load_yaml(path):
-    import yaml
-
-    with open(path, encoding="utf-8") as f:
-        return yaml.safe_load(f)
-
-
 def stage_data(args):
     from albert_tf import resources
 
@@ -80,27 +73,35 @@ def _up_to_date(output, source):
     return output.exists() and output.stat().st_mtime >= source.stat().st_mtime
 
 
-def stage_pretrain(args, out, corpus_files):
-    from training.experiment import load_config
-    from training.loops.pretrain import DEFAULTS, run_pretraining
+def _same_config(saved, config):
+    """Whether the config file `saved` holds `config` (one this version cannot read does not)."""
+    try:
+        return type(config).load(saved) == config
+    except (OSError, ValueError):
+        return False
 
-    config = _load_yaml(CONFIGS / "pretrain_tiny.yaml")
-    config["output_dir"] = str(out / "pretrain")
+
+def stage_pretrain(args, out, corpus_files):
+    from training.config import PretrainingConfig
+    from training.loops.pretrain import run_pretraining
+
+    overrides = {"output_dir": str(out / "pretrain")}
     if corpus_files:
-        config["data"]["text_files"] = corpus_files
+        overrides["data.text_files"] = corpus_files
     if args.quick:
         if not corpus_files:
-            config["data"]["text_files"] = ["resource:moby_dick.txt.gz"]
-            config["data"]["holdout_every"] = 0  # Moby Dick is one document: evaluate on training data
-        config["train"].update(steps=QUICK_PRETRAIN_STEPS, log_every=10, checkpoint_every=10, eval_steps=5)
-        config["schedule"]["warmup_steps"] = 2
+            overrides["data.text_files"] = ["resource:moby_dick.txt.gz"]
+            overrides["data.holdout_every"] = 0  # Moby Dick is one document: evaluate on training data
+        overrides.update({"train.steps": QUICK_PRETRAIN_STEPS, "train.log_every": 10, "train.checkpoint_every": 10,
+                          "train.eval_steps": 5, "schedule.warmup_steps": 2})
     if args.pretrain_steps:
-        config["train"]["steps"] = args.pretrain_steps
+        overrides["train.steps"] = args.pretrain_steps
+    config = PretrainingConfig.load(CONFIGS / "pretrain_tiny.yaml", overrides=overrides)
     stage_dir = out / "pretrain"
     # A finished or interrupted run is reused (or resumed) only if it was
     # started with the same config: a new corpus or recipe starts over.
     saved = stage_dir / "config.yaml"
-    same = saved.is_file() and _load_yaml(saved) == load_config(config, DEFAULTS)
+    same = _same_config(saved, config)
     if stage_dir.exists() and (args.fresh or not same):
         if not args.fresh:
             print(f"{saved} differs from this run's config (corpus or recipe): pretraining again")
@@ -113,17 +114,15 @@ def stage_pretrain(args, out, corpus_files):
 
 
 def stage_finetune(args, out, pretrained_dir):
+    from training.config import FinetuningConfig
     from training.loops.finetune import run_finetuning
 
-    config = _load_yaml(CONFIGS / "finetune_movie_reviews.yaml")
-    config["model"]["pretrained"] = str(pretrained_dir)
-    config["output_dir"] = str(out / "finetune")
-    config["overwrite"] = True
+    overrides = {"model.pretrained": str(pretrained_dir), "output_dir": str(out / "finetune"), "overwrite": True}
     if args.quick:
-        config["data"]["max_examples"] = QUICK_FINETUNE_EXAMPLES
-        config["training"]["epochs"] = 1
+        overrides.update({"data.max_examples": QUICK_FINETUNE_EXAMPLES, "train.epochs": 1})
     if args.finetune_epochs:
-        config["training"]["epochs"] = args.finetune_epochs
+        overrides["train.epochs"] = args.finetune_epochs
+    config = FinetuningConfig.load(CONFIGS / "finetune_movie_reviews.yaml", overrides=overrides)
     done = out / "finetune" / "metrics.json"
     if not args.fresh and _up_to_date(done, pretrained_dir):
         print(f"reusing {done}")

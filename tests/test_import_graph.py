@@ -26,7 +26,7 @@ ROOMS = [
     ("albert_tf.convert", "albert_tf.export"),
     ("albert_tf",),
     ("albert_tf.cli",),
-    ("training.config", "training.experiment", "training.metrics", "training.squad",
+    ("training.config", "training.metrics", "training.squad",
      "training.optimization", "training.distribute", "training.plots", "training.callbacks"),
     ("training.data",),
     ("training.tasks",),

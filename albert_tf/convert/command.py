@@ -1,7 +1,8 @@
 """`albert-tf convert`: external ALBERT weights -> an albert_tf model directory.
 
-    albert-tf convert --from huggingface|keras-hub|tf1-checkpoint|tfhub SRC --out DIR
-        [--config albert_config.json] [--task auto|backbone|pretrainer|...] [--allow-unused]
+    albert-tf convert --from huggingface|keras-hub|tf1-checkpoint|tfhub SRC --output-dir DIR
+        [--config albert_config.json] [--task auto|backbone|pretraining|classification|...]
+        [--allow-unused]
 
 DIR receives `model.keras` (load with `albert_tf.load(DIR)`) and, when a
 SentencePiece model sits next to the source, `spiece.model`. The whole source
@@ -12,7 +13,9 @@ leaves no DIR.
 import pathlib
 import sys
 
+from albert_tf import cli_flags
 from albert_tf.convert._mapping import TASKS, ConversionError
+from albert_tf.tasks.registry import canonical_task_name
 
 FORMATS = ("huggingface", "keras-hub", "tf1-checkpoint", "tfhub")
 
@@ -32,11 +35,11 @@ def add_arguments(parser):
     parser.add_argument("source", metavar="SRC",
                         help="HF save_pretrained dir, keras-hub preset dir or .keras file, "
                              "TF1 checkpoint prefix/dir, or TF Hub SavedModel dir")
-    parser.add_argument("--out", required=True, help="output directory (must not exist)")
+    cli_flags.add_flag(parser, "--output-dir", "--out", required=True, help="output directory (must not exist)")
     parser.add_argument("--config", default=None,
                         help="albert_config.json (TF1/TF Hub; default: found beside SRC)")
-    parser.add_argument("--task", default="auto", choices=TASKS,
-                        help="model to build; auto = the heads SRC carries")
+    parser.add_argument("--task", default="auto", choices=TASKS, type=cli_flags.canonical_choice(canonical_task_name),
+                        help="model to build; auto = the heads SRC carries (old task names map, with a warning)")
     parser.add_argument("--allow-unused", action="store_true",
                         help="warn instead of failing on tensors that are not ALBERT weights")
 
@@ -81,7 +84,7 @@ def convert(source_format, source, config=None, task="auto", allow_unused=False)
 def run(args):
     from albert_tf import saving
 
-    out = pathlib.Path(args.out)
+    out = pathlib.Path(args.output_dir)
     if out.exists():
         print(f"albert-tf convert: {out} already exists; refusing to overwrite it", file=sys.stderr)
         return 2

@@ -8,11 +8,16 @@ the `nmt_nfkc` normalizer. `train_vocab` trains the same layout on text
 first normalized the ALBERT way (`normalize_text`: lowercase, accents
 stripped), so that `AlbertTokenizer` reads it like the original.
 
-Example:
-    albert-tf vocab corpus.txt --output-prefix out/my-30k --vocab-size 30000
+From the command line:
 
-    >>> train_vocab(["corpus.txt"], "out/tiny", vocab_size=2000)
-    PosixPath('out/tiny.model')
+    albert-tf vocab corpus.txt --output-dir out/my-30k --vocab-size 30000   # out/my-30k/spiece.model
+
+Example:
+>>> model = train_vocab([resources.path("moby_dick.txt.gz")], "out/moby", vocab_size=300, max_lines=500)
+>>> model
+PosixPath('out/moby.model')
+>>> AlbertTokenizer(model).id_to_piece(tf.range(6)).numpy().tolist()
+[b'<pad>', b'<unk>', b'[CLS]', b'[SEP]', b'[MASK]', b'(']
 """
 
 import gzip
@@ -20,6 +25,7 @@ import os
 import pathlib
 import tempfile
 
+from albert_tf import cli_flags
 from albert_tf.text.normalization import normalize_text
 
 SPECIAL_PIECES = ("<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]")
@@ -143,10 +149,13 @@ def train_vocab(
 
 def add_arguments(parser):
     parser.add_argument("files", nargs="+", help="UTF-8 text files (.gz allowed), one sentence per line")
-    parser.add_argument("--output-prefix", required=True, help="writes PREFIX.model and PREFIX.vocab")
+    output = parser.add_mutually_exclusive_group(required=True)
+    output.add_argument("--output-dir", help="writes DIR/spiece.model and DIR/spiece.vocab")
+    cli_flags.add_old_flag(output, "--output-prefix", "--output-dir", dest="output_prefix", default=None,
+                           metavar="PREFIX")
     parser.add_argument("--vocab-size", type=int, default=30000)
     parser.add_argument("--model-type", choices=("unigram", "bpe"), default="unigram")
-    parser.add_argument("--cased", action="store_true", help="do not lowercase (default: lowercase)")
+    cli_flags.add_lower_case(parser, default=True, help="lowercase the training text (default: lowercase)")
     parser.add_argument("--keep-accents", action="store_true")
     parser.add_argument("--character-coverage", type=float, default=0.99995)
     parser.add_argument("--input-sentence-size", type=int, default=10_000_000)
@@ -156,11 +165,13 @@ def add_arguments(parser):
 
 
 def run(args):
+    # The file name a model directory gives its vocabulary (albert_tf.saving.SPIECE_FILE).
+    prefix = args.output_prefix or pathlib.Path(args.output_dir) / "spiece"
     path = train_vocab(
         args.files,
-        args.output_prefix,
+        prefix,
         vocab_size=args.vocab_size,
-        do_lower_case=not args.cased,
+        do_lower_case=args.do_lower_case,
         keep_accents=args.keep_accents,
         model_type=args.model_type,
         character_coverage=args.character_coverage,

@@ -4,6 +4,8 @@ Prints one JSON object per input line: the label, label id and
 probabilities for a classifier (or the raw outputs of any other model).
 Texts come from the command line, a file (`--file`, one per line) or stdin
 (`--file -`); pairs are tab-separated "text_a<TAB>text_b" lines with `--pairs`.
+
+    albert-tf query --target localhost:8500 --model-name albert "a gripping film"
 """
 
 import argparse
@@ -18,13 +20,29 @@ from .client import AlbertClient
 from .rest import RestClient
 
 
+class _OldFlag(argparse.Action):
+    """An old spelling (hidden): stores like the new flag, says which one to use.
+
+    The same action as `albert_tf.cli_flags`, which this package must not import.
+    """
+
+    def __init__(self, option_strings, dest, new, **kwargs):
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, default=argparse.SUPPRESS, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog}: warning: {option_string} is deprecated; use {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
 def add_arguments(parser):
     parser.add_argument("texts", nargs="*", help="texts to send (or use --file)")
     parser.add_argument("--file", help="read one text per line from this file ('-' = stdin)")
     parser.add_argument("--pairs", action="store_true", help="lines are 'text_a<TAB>text_b' pairs")
     parser.add_argument("--target", default="localhost:8500", help="gRPC host:port (default %(default)s)")
     parser.add_argument("--rest", metavar="URL", help="use the REST API at this URL (e.g. http://localhost:8501) instead of gRPC")
-    parser.add_argument("--model", default="albert", help="model name (default %(default)s)")
+    parser.add_argument("--model-name", default="albert", help="the served model's name (default %(default)s)")
+    parser.add_argument("--model", dest="model_name", action=_OldFlag, new="--model-name")
     parser.add_argument("--signature", default="serving_default")
     parser.add_argument("--version", type=int, help="pin a model version")
     parser.add_argument("--label", help="pin a version label (e.g. stable, canary)")
@@ -70,9 +88,9 @@ def run(args):
     common = dict(signature=args.signature, version=args.version, version_label=args.label,
                   timeout=args.timeout, retries=args.retries, max_batch_size=args.max_batch_size)
     if args.rest:
-        client = RestClient(args.rest, args.model, **common)
+        client = RestClient(args.rest, args.model_name, **common)
     else:
-        client = AlbertClient(args.target, args.model, root_certificates=args.root_certs,
+        client = AlbertClient(args.target, args.model_name, root_certificates=args.root_certs,
                               certificate_chain=args.client_cert, private_key=args.client_key, **common)
     try:
         if args.method == "status":

@@ -42,7 +42,7 @@ def shards(tmp_path_factory):
     return root
 
 
-def _config(shards, output_dir, **train):
+def _config(shards, output_dir, jit_compile=True, **train):
     return {
         "data": {"tfrecords": str(shards / "train-*.tfrecord"),
                  "eval_tfrecords": str(shards / "eval-*.tfrecord"),
@@ -50,6 +50,7 @@ def _config(shards, output_dir, **train):
         "train": {"steps": 10, "batch_size": 8, "log_every": 5, "checkpoint_every": 5,
                   "eval_steps": 2, "verbose": 0, **train},
         "optimizer": {"learning_rate": 0.005},
+        "runtime": {"jit_compile": jit_compile},
         "output_dir": str(output_dir),
     }
 
@@ -79,7 +80,8 @@ def test_smoke_run_writes_everything(shards, tmp_path):
 
 def test_mixed_precision_trains_and_resumes(shards, tmp_path):
     """float16 compute with dynamic loss scaling; its optimizer state checkpoints and resumes."""
-    config = {**_config(shards, tmp_path / "run", steps=5, jit_compile=False), "precision": "mixed_float16"}
+    config = _config(shards, tmp_path / "run", steps=5, jit_compile=False)
+    config["runtime"]["precision"] = "mixed_float16"
     first = run_pretraining(config)
     assert first["step"] == 5 and np.isfinite(first["loss"]) and np.isfinite(first["eval_mlm_accuracy"])
     config["train"]["steps"] = 10
@@ -93,14 +95,30 @@ def test_config_errors_name_the_problem(shards, tmp_path):
     with pytest.raises(ValueError, match="multiples of train.log_every"):
         run_pretraining(_config(shards, tmp_path, steps=7))
     with pytest.raises(ValueError, match="Unknown precision"):
-        run_pretraining({**_config(shards, tmp_path), "precision": "float8"})
+        run_pretraining({**_config(shards, tmp_path), "runtime": {"precision": "float8"}})
     bucketed = _config(shards, tmp_path)
     bucketed["data"]["length_buckets"] = [32, 65]
     with pytest.raises(ValueError, match="length_buckets must lie in"):
         run_pretraining(bucketed)
     bucketed["data"]["length_buckets"] = [32]
     with pytest.raises(ValueError, match="TPUs need one"):
-        run_pretraining({**bucketed, "strategy": "tpu"})
+        run_pretraining({**bucketed, "runtime": {"strategy": "tpu"}})
+
+
+def test_command_line_overrides_go_through_the_config_checks(shards, tmp_path):
+    from albert_tf import cli
+
+    config_path = tmp_path / "pretrain.json"
+    config_path.write_text(json.dumps(_config(shards, tmp_path / "run")))
+    command = ["pretrain", "--config", str(config_path)]
+    with pytest.raises(ValueError, match="Unknown config key 'train.stepz'"):
+        cli.main(command + ["--set", "train.stepz=3"])
+    with pytest.raises(ValueError, match="'train.steps' must be int, got str 'ten'"):
+        cli.main(command + ["--set", "train.steps=ten"])
+    # --steps is shorthand for --set train.steps=..., checked the same way.
+    with pytest.raises(ValueError, match="train.steps=7 and train.checkpoint_every=5 must be multiples"):
+        cli.main(command + ["--steps", "7"])
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("mode", ["tfrecord", "on_the_fly"])
@@ -256,7 +274,6 @@ def _free_port():
 def test_multi_worker_two_local_workers(shards, tmp_path):
     """MultiWorkerMirroredStrategy, two worker processes on loopback, through the CLI."""
     config = _config(shards, tmp_path / "run", steps=6, log_every=3, checkpoint_every=3)
-    config["strategy"] = "multi_worker"
     config_path = tmp_path / "pretrain.json"
     config_path.write_text(json.dumps(config))
     cluster = {"worker": [f"127.0.0.1:{_free_port()}" for _ in range(2)]}
@@ -266,7 +283,8 @@ def test_multi_worker_two_local_workers(shards, tmp_path):
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "",
                "TF_CONFIG": json.dumps(tf_config)}
         workers.append(subprocess.Popen(
-            [sys.executable, "-m", "albert_tf.cli", "pretrain", "--config", str(config_path)],
+            [sys.executable, "-m", "albert_tf.cli", "pretrain", "--config", str(config_path),
+             "--set", "runtime.strategy=multi_worker"],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         ))
     outputs = []
@@ -293,11 +311,11 @@ def test_multi_worker_two_local_workers(shards, tmp_path):
 @pytest.fixture(scope="module")
 def tiny_recipe(tmp_path_factory):
     """One run of configs/pretrain_tiny.yaml (minutes on 2 CPU cores)."""
-    from training.experiment import read_config_file
+    from training.config import PretrainingConfig
 
-    config = read_config_file(REPO / "configs" / "pretrain_tiny.yaml")
-    config["output_dir"] = str(tmp_path_factory.mktemp("tiny"))
-    return run_pretraining(config)
+    output_dir = str(tmp_path_factory.mktemp("tiny"))
+    return run_pretraining(PretrainingConfig.load(REPO / "configs" / "pretrain_tiny.yaml",
+                                                  overrides={"output_dir": output_dir}))
 
 
 @pytest.mark.slow

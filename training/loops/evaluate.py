@@ -4,13 +4,17 @@ The task (`training.tasks`) and the data config (`training.data.sources`)
 are the ones fine-tuning used; the model directory's `task.json` and
 tokenizer settings (`albert_tf.saving`) say which, so evaluation sees
 exactly the inputs fine-tuning saw.
+
+    albert-tf evaluate --model-dir runs/finetune_movie_reviews/model --data movie_reviews --split test
+        # -> runs/finetune_movie_reviews/model/metrics_test.json (--output-dir DIR: DIR/metrics_test.json)
 """
 
 import json
 import pathlib
 import sys
 
-from albert_tf import saving
+from albert_tf import cli_flags, saving
+from albert_tf.tasks.registry import canonical_task_name
 from training.data.sources import FILE_FORMATS, SHIPPED, read_data
 from training.tasks import TASKS, get_task
 
@@ -42,7 +46,10 @@ def evaluate(model, task=None, data=None, split="test", seq_length=None, batch_s
         multiple choice; plus `task`, `split`, `num_examples`.
 
     Example:
-    >>> evaluate("runs/vitaminc/model", data="vitaminc", split="test")["accuracy"]
+    >>> model = AlbertClassifier(AlbertBackbone.from_preset("albert_tiny"), num_classes=3)
+    >>> result = evaluate(model, task="classification", data={"name": "vitaminc", "max_examples": {"test": 8}})
+    >>> result["num_examples"], result["label_names"], 0.0 <= result["accuracy"] <= 1.0
+    (8, ['True', 'False', 'Neither'], True)
     """
     model_dir = None
     if isinstance(model, (str, pathlib.Path)):
@@ -85,18 +92,23 @@ def _parse_value(text):
 
 
 def add_arguments(parser):
-    parser.add_argument("--model", required=True, help="albert_tf model directory (e.g. <finetune output>/model)")
-    parser.add_argument("--task", choices=sorted(TASKS), help="default: the model's task.json")
+    cli_flags.add_flag(parser, "--model-dir", "--model", required=True,
+                       help="albert_tf model directory (e.g. <finetune output>/model)")
+    parser.add_argument("--task", choices=sorted(TASKS), type=cli_flags.canonical_choice(canonical_task_name),
+                        help="default: the model's task.json")
     parser.add_argument("--data", required=True,
                         help=f"a shipped data set ({', '.join(sorted(SHIPPED))}) or a data file")
     parser.add_argument("--format", choices=sorted(FILE_FORMATS), help="format of a data file")
     parser.add_argument("--split", default="test", help="split of a shipped data set (train, dev, test)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="reader option, e.g. text_a_column=sentence or label_names='[\"0\",\"1\"]'")
-    parser.add_argument("--seq-length", type=int)
+    parser.add_argument("--seq-length", type=int, help="packed length T (default: the model's task.json, else 128)")
+    cli_flags.add_lower_case(parser, help="lowercase the text (default: what the model directory records)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-examples", type=int)
-    parser.add_argument("--output", help="metrics JSON to write (default: <model>/metrics_<split>.json)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--output-dir", help="writes DIR/metrics_<split>.json (default: the model directory)")
+    cli_flags.add_old_flag(output, "--output", "--output-dir", dest="output", default=None, metavar="FILE")
 
 
 def run(args):
@@ -116,9 +128,12 @@ def run(args):
         data["options"] = options
     if args.max_examples:
         data["max_examples"] = {args.split: args.max_examples}
-    output = args.output or pathlib.Path(args.model) / f"metrics_{args.split}.json"
-    result = evaluate(args.model, task=args.task, data=data, split=args.split, seq_length=args.seq_length,
-                      batch_size=args.batch_size, output=output, verbose=1)
+    output = args.output or pathlib.Path(args.output_dir or args.model_dir) / f"metrics_{args.split}.json"
+    tokenizer = None
+    if args.do_lower_case is not None:
+        tokenizer = saving.load_tokenizer(args.model_dir, do_lower_case=args.do_lower_case)
+    result = evaluate(args.model_dir, task=args.task, data=data, split=args.split, seq_length=args.seq_length,
+                      batch_size=args.batch_size, output=output, tokenizer=tokenizer, verbose=1)
     scalars = {k: v for k, v in result.items() if isinstance(v, (int, float, str))}
     json.dump(scalars, sys.stdout, indent=2)
     print(f"\nwrote {output}")

@@ -6,20 +6,24 @@ AdamW with linear warmup then linear decay, weight decay off for
 LayerNorm and biases, gradient clipping; after every epoch the full dev
 metric (e.g. SQuAD F1, not a batch average) is computed, the best model
 is kept on disk and early stopping watches it. Mixed precision, XLA
-(`jit_compile`) and any tf.distribute strategy are options.
+(`runtime.jit_compile`) and any tf.distribute strategy are options.
 
-Config (every key optional except `task` and `data`; see `DEFAULTS` and
-configs/finetune_*.yaml):
+The config is a `training.config.FinetuningConfig` (every key and its
+default are there; see configs/finetune_*.yaml); `task` and `data` are the
+keys a run needs:
 
     task: classification          # or regression, token_classification, span_qa, multiple_choice
-    data: {name: movie_reviews}   # or {format: glue_tsv, train: ..., dev: ..., test: ..., options: {...}}
+    data: {name: movie_reviews, seq_length: 128}   # or {format: glue_tsv, train: ..., dev: ..., options: {...}}
     model:
       preset: albert_tiny         # shape for a random start, or
       pretrained: DIR             # an albert_tf model directory (backbone, pretrainer or task model)
       dropout: 0.1
-    seq_length: 128
-    training: {batch_size: 32, epochs: 3, learning_rate: 3.0e-5, ...}
+    optimizer: {learning_rate: 3.0e-5, warmup_ratio: 0.1}
+    train: {batch_size: 32, epochs: 3}
+    runtime: {precision: float32, strategy: default}
     output_dir: runs/finetune_movies
+
+    albert-tf finetune --config configs/finetune_movie_reviews.yaml --set train.epochs=1
 
 Outputs in `output_dir`: `model/` (the best model, loadable with
 `albert_tf.load`, with `spiece.model` and `task.json` beside it),
@@ -28,10 +32,12 @@ classification, `confusion_matrix.png`. The directory appears only when
 the run has finished (it is assembled in a staging directory).
 
 Example:
->>> from training.finetune import run_finetuning
->>> result = run_finetuning({"task": "classification", "data": {"name": "movie_reviews"},
-...                          "model": {"preset": "albert_tiny"}, "output_dir": "runs/movies"})
->>> result["metrics"]["test"]["accuracy"]
+>>> result = run_finetuning({"task": "classification", "model": {"preset": "albert_tiny"},
+...                          "data": {"name": "movie_reviews", "seq_length": 32,
+...                                   "max_examples": {"train": 16, "dev": 8, "test": 8}},
+...                          "train": {"batch_size": 8, "epochs": 1, "verbose": 0}, "output_dir": "runs/movies"})
+>>> result["best_epoch"], result["monitor"], 0.0 <= result["metrics"]["test"]["accuracy"] <= 1.0
+(1, 'accuracy', True)
 """
 
 import json
@@ -45,79 +51,44 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 
+from albert_tf import cli_flags  # noqa: E402
+from training.config import FinetuningConfig  # noqa: E402
 from training.data.sources import SHIPPED, read_data  # noqa: E402
 from training.tasks import TASKS, get_task  # noqa: E402
 
-DEFAULTS = {
-    "task": None,
-    "data": None,
-    "model": {
-        "preset": "albert_base_v2",
-        "pretrained": None,
-        "dropout": 0.1,
-        "spiece_model": None,
-        "do_lower_case": True,
-    },
-    "seq_length": 128,
-    "task_options": {},
-    "training": {
-        "batch_size": 32,
-        "eval_batch_size": 64,
-        "epochs": 3,
-        "steps_per_epoch": None,
-        "learning_rate": 3e-5,
-        "warmup_ratio": 0.1,
-        "weight_decay": 0.01,
-        "clip_norm": 1.0,
-        "early_stopping_patience": 2,
-        "monitor": None,
-        "precision": "float32",
-        "jit_compile": False,
-        "distribution_strategy": None,
-        "seed": 0,
-    },
-    "evaluation": {"splits": ["dev", "test"]},
-    "output_dir": None,
-    "overwrite": False,
-    "verbose": 1,
-}
-# Free-form sections: reader options and task options vary by data set and task.
-OPEN_KEYS = ("data", "task_options")
-
 
 def resolve_config(config):
-    """Merges `config` (dict or a YAML/JSON path) over `DEFAULTS`; checks it.
+    """The `FinetuningConfig` of `config`, checked for what a run needs.
 
-    Unknown keys raise, naming the key (`training.experiment.load_config`),
-    so a typo never silently falls back to a default.
+    Args:
+        config: a `training.config.FinetuningConfig`, a dict or the path of
+            a YAML / JSON file (see `FinetuningConfig.load`: unknown keys
+            raise, old key names warn).
+
+    Returns:
+        The config; an unset `task` is the shipped data set's.
+
+    Raises:
+        ValueError: no known task, no data source, no output_dir, or a
+            value out of range.
     """
-    from training import experiment
-
-    merged = experiment.load_config(config, DEFAULTS, open_keys=OPEN_KEYS)
-    if merged["task"] is None and isinstance(merged["data"], dict) and merged["data"].get("name") in SHIPPED:
-        merged["task"] = SHIPPED[merged["data"]["name"]][0]
-    if merged["task"] not in TASKS:
-        raise ValueError(f"config['task'] is {merged['task']!r}; expected one of {sorted(TASKS)}")
-    if not isinstance(merged["data"], dict):
-        raise ValueError("config['data'] is required: {name: <shipped dataset>} or {format: ..., train: ..., dev: ...}")
-    if merged["output_dir"] is None:
-        raise ValueError("config['output_dir'] is required")
-    training = merged["training"]
-    experiment.check_precision(training["precision"])
+    config = FinetuningConfig.load(config)
+    if config.task is None and config.data.name in SHIPPED:
+        config.task = SHIPPED[config.data.name][0]
+    if config.task not in TASKS:
+        raise ValueError(f"task is {config.task!r}; expected one of {sorted(TASKS)}")
+    if not config.data.name and not config.data.format:
+        raise ValueError("data needs a source: {name: <shipped dataset>} or {format: ..., train: ..., dev: ...}")
+    if config.output_dir is None:
+        raise ValueError("output_dir is required")
     for key in ("batch_size", "eval_batch_size", "epochs"):
-        if not isinstance(training[key], int) or training[key] < 1:
-            raise ValueError(f"training.{key} must be a positive int, got {training[key]!r}")
-    if not 0.0 <= training["warmup_ratio"] < 1.0:
-        raise ValueError(f"training.warmup_ratio must be in [0, 1), got {training['warmup_ratio']!r}")
-    if training["learning_rate"] <= 0:
-        raise ValueError(f"training.learning_rate must be positive, got {training['learning_rate']!r}")
-    return merged
-
-
-def _load_config_file(path):
-    from training import experiment
-
-    return experiment.read_config_file(path)
+        if getattr(config.train, key) < 1:
+            raise ValueError(f"train.{key} must be a positive int, got {getattr(config.train, key)!r}")
+    if not 0.0 <= config.optimizer.warmup_ratio < 1.0:
+        raise ValueError(f"optimizer.warmup_ratio must be in [0, 1), got {config.optimizer.warmup_ratio!r}")
+    if config.optimizer.learning_rate <= 0:
+        raise ValueError(f"optimizer.learning_rate must be positive, got {config.optimizer.learning_rate!r}")
+    return config
 
 
 # --- model ---
@@ -135,47 +106,58 @@ def _find_backbone(model):
 
 
 def build_backbone(model_config, dtype=None):
-    """A backbone from `model.pretrained` (weights copied) or `model.preset` (random)."""
+    """A backbone from `model.pretrained` (weights copied) or `model.preset` + `model.config` (random).
+
+    Args:
+        model_config: a `training.config.FinetuningModelConfig`.
+        dtype: the Keras dtype policy (None: float32).
+    """
     import albert_tf
 
-    if model_config.get("pretrained"):
-        source = _find_backbone(albert_tf.load(model_config["pretrained"]))
+    if model_config.pretrained:
+        source = _find_backbone(albert_tf.load(model_config.pretrained))
         # A fresh backbone (in the current strategy scope, with the chosen
         # dtype policy) receives the pretrained weights.
         backbone = albert_tf.AlbertBackbone(source.config, dtype=dtype)
         backbone.set_weights(source.get_weights())
         return backbone
-    return albert_tf.AlbertBackbone.from_preset(model_config["preset"], dtype=dtype)
+    return albert_tf.AlbertBackbone(model_config.albert_config(), dtype=dtype)
 
 
-def _tokenizer_for(model_config):
+def _tokenizer_for(config):
     """The vocabulary named in the config, else the pretrained model's, else the shipped one."""
     from albert_tf import saving
     from albert_tf.text import AlbertTokenizer
 
-    if model_config.get("spiece_model"):
-        return AlbertTokenizer(model_config["spiece_model"], do_lower_case=model_config["do_lower_case"])
-    return saving.load_tokenizer(model_config.get("pretrained"), do_lower_case=model_config["do_lower_case"])
+    vocabulary = config.vocabulary
+    settings = {"do_lower_case": vocabulary.do_lower_case, "keep_accents": vocabulary.keep_accents}
+    if vocabulary.spiece_model:
+        return AlbertTokenizer(vocabulary.spiece_model, **settings)
+    return saving.load_tokenizer(config.model.pretrained, **settings)
 
 
-def build_optimizer(training, total_steps):
-    """AdamW, linear warmup then linear decay to 0, no decay on LayerNorm/bias."""
+def build_optimizer(optimizer, total_steps):
+    """The optimizer section's optimizer: linear warmup over `warmup_ratio`, then linear decay to 0.
+
+    Weight decay is off for LayerNorm and biases.
+
+    Args:
+        optimizer: a `training.config.FinetuningOptimizerConfig`.
+        total_steps: optimizer updates of the whole run.
+    """
     from training import optimization
 
     return optimization.create_optimizer(
-        name="adamw",
-        learning_rate=training["learning_rate"],
+        name=optimizer.name,
+        learning_rate=optimizer.learning_rate,
         num_train_steps=total_steps,
-        num_warmup_steps=int(round(training["warmup_ratio"] * total_steps)),
-        weight_decay=training["weight_decay"],
-        clipnorm=training["clip_norm"],
+        num_warmup_steps=int(round(optimizer.warmup_ratio * total_steps)),
+        weight_decay=optimizer.weight_decay,
+        clipnorm=optimizer.clip_norm,
+        beta_1=optimizer.beta_1,
+        beta_2=optimizer.beta_2,
+        epsilon=optimizer.epsilon,
     )
-
-
-def _strategy(name):
-    from training import distribute
-
-    return distribute.get_strategy(name or "default")
 
 
 def _json_default(value):
@@ -199,7 +181,8 @@ def run_finetuning(config):
     """Fine-tunes, keeps the best dev checkpoint, evaluates it; returns a summary.
 
     Args:
-        config: a dict or the path of a YAML/JSON file (see the module doc).
+        config: a `training.config.FinetuningConfig`, a dict or the path of
+            a YAML / JSON file (see the module doc and `resolve_config`).
 
     Returns:
         dict with `metrics` ({split: {metric: value}} of the best model),
@@ -208,72 +191,73 @@ def run_finetuning(config):
     """
     import keras
 
+    from training import distribute
     from training.callbacks import DevEvaluation
     from training.plots import plot_confusion_matrix, plot_history
 
     config = resolve_config(config)
-    training, model_config = config["training"], config["model"]
-    output_dir = pathlib.Path(config["output_dir"])
+    train, runtime = config.train, config.runtime
+    output_dir = pathlib.Path(config.output_dir)
     if output_dir.exists() and any(output_dir.iterdir()):
-        if not config["overwrite"]:
+        if not config.overwrite:
             raise FileExistsError(f"{output_dir} exists and is not empty; set overwrite: true to replace it")
-    keras.utils.set_random_seed(training["seed"])
-    verbose = config["verbose"]
+    keras.utils.set_random_seed(runtime.seed)
+    verbose = train.verbose
 
-    tokenizer = _tokenizer_for(model_config)
-    task = get_task(config["task"], tokenizer, config["seq_length"], **config["task_options"])
-    train_data = read_data(config["data"], "train", config["task"])
-    dev_data = read_data(config["data"], "dev", config["task"])
-    monitor = training["monitor"] or task.primary_metric
+    tokenizer = _tokenizer_for(config)
+    task = get_task(config.task, tokenizer, config.data.seq_length, **config.task_options)
+    source = config.data.source()
+    train_data = read_data(source, "train", config.task)
+    dev_data = read_data(source, "dev", config.task)
+    monitor = train.monitor or task.primary_metric
     mode = "min" if monitor in ("mse", "loss") else "max"
 
-    batch_size = training["batch_size"]
-    steps_per_epoch = training["steps_per_epoch"] or math.ceil(len(train_data) / batch_size)
-    total_steps = steps_per_epoch * training["epochs"]
-    train_ds = task.dataset(train_data, batch_size, training=True, seed=training["seed"])
-    if training["steps_per_epoch"]:
+    steps_per_epoch = train.steps_per_epoch or math.ceil(len(train_data) / train.batch_size)
+    total_steps = steps_per_epoch * train.epochs
+    train_ds = task.dataset(train_data, train.batch_size, training=True, seed=runtime.seed)
+    if train.steps_per_epoch:
         train_ds = train_ds.repeat()
 
     output_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
     try:
-        strategy = _strategy(training["distribution_strategy"])
+        strategy = distribute.get_strategy(runtime.strategy or "default", runtime.tpu_address)
         with strategy.scope():
-            dtype = None if training["precision"] == "float32" else training["precision"]
-            backbone = build_backbone(model_config, dtype=dtype)
-            model = task.build_model(backbone, train_data, dropout=model_config["dropout"])
-            optimizer = build_optimizer(training, total_steps)
-            if training["precision"] == "mixed_float16":
+            dtype = None if runtime.precision == "float32" else runtime.precision
+            backbone = build_backbone(config.model, dtype=dtype)
+            model = task.build_model(backbone, train_data, dropout=config.model.dropout)
+            optimizer = build_optimizer(config.optimizer, total_steps)
+            if runtime.precision == "mixed_float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-            model.compile(optimizer=optimizer, jit_compile=training["jit_compile"], **task.compile_args())
+            model.compile(optimizer=optimizer, jit_compile=runtime.jit_compile, **task.compile_args())
 
         # Evaluation reads this to rebuild the same task and packing.
-        task_info = {"task": config["task"], "seq_length": config["seq_length"],
-                     "do_lower_case": model_config["do_lower_case"], "task_options": config["task_options"]}
+        task_info = {"task": config.task, "seq_length": config.data.seq_length,
+                     "do_lower_case": tokenizer.do_lower_case, "task_options": config.task_options}
         best_dir = staging / "model"
         dev_callback = DevEvaluation(
-            task, dev_data, monitor, mode, training["eval_batch_size"], best_dir, tokenizer, task_info, verbose
+            task, dev_data, monitor, mode, train.eval_batch_size, best_dir, tokenizer, task_info, verbose
         )
         callbacks = [dev_callback]
-        if training["early_stopping_patience"]:
+        if train.early_stopping_patience:
             callbacks.append(keras.callbacks.EarlyStopping(
-                monitor=f"dev_{monitor}", mode=mode, patience=training["early_stopping_patience"]
+                monitor=f"dev_{monitor}", mode=mode, patience=train.early_stopping_patience
             ))
         history = model.fit(
-            train_ds, epochs=training["epochs"], steps_per_epoch=steps_per_epoch,
+            train_ds, epochs=train.epochs, steps_per_epoch=steps_per_epoch,
             callbacks=callbacks, verbose=verbose,
         ).history
         model.set_weights(dev_callback.best_weights)
 
         results = {}
-        for split in config["evaluation"]["splits"]:
-            data = dev_data if split == "dev" else read_data(config["data"], split, config["task"])
-            results[split] = task.score(model, data, batch_size=training["eval_batch_size"], verbose=verbose)
+        for split in config.evaluation.splits:
+            data = dev_data if split == "dev" else read_data(source, split, config.task)
+            results[split] = task.score(model, data, batch_size=train.eval_batch_size, verbose=verbose)
             if "confusion_matrix" in results[split]:
                 plot_confusion_matrix(
                     results[split]["confusion_matrix"], results[split]["label_names"],
                     staging / (f"confusion_matrix_{split}.png" if split != "test" else "confusion_matrix.png"),
-                    title=f"{config['task']} ({split})",
+                    title=f"{config.task} ({split})",
                 )
         history = {k: [float(v) for v in values] for k, values in history.items()}
         summary = {
@@ -282,7 +266,7 @@ def run_finetuning(config):
             "best_dev": float(dev_callback.best),
             "monitor": monitor,
             "history": history,
-            "config": config,
+            "config": config.to_dict(),
         }
         _write_json(staging / "metrics.json", summary)
         _write_json(staging / "history.json", history)
@@ -301,24 +285,19 @@ def run_finetuning(config):
 
 
 def add_arguments(parser):
-    parser.add_argument("--config", required=True, help="YAML or JSON fine-tuning config (see configs/finetune_*.yaml)")
-    parser.add_argument("--output-dir", help="override config output_dir")
-    parser.add_argument("--pretrained", help="override config model.pretrained (an albert_tf model directory)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output directory")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    cli_flags.add_config(parser, help="YAML or JSON fine-tuning config (see configs/finetune_*.yaml)")
+    parser.add_argument("--output-dir", help="shorthand for --set output_dir=DIR")
+    parser.add_argument("--pretrained", help="shorthand for --set model.pretrained=DIR (an albert_tf model directory)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output directory (shorthand for --set overwrite=true)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (shorthand for --set train.verbose=0)")
 
 
 def run(args):
-    config = _load_config_file(args.config)
-    if args.output_dir:
-        config["output_dir"] = args.output_dir
-    if args.pretrained:
-        config.setdefault("model", {})["pretrained"] = args.pretrained
-    if args.overwrite:
-        config["overwrite"] = True
-    if args.quiet:
-        config["verbose"] = 0
-    summary = run_finetuning(config)
+    shorthands = [("output_dir", args.output_dir), ("model.pretrained", args.pretrained),
+                  ("overwrite", True if args.overwrite else None), ("train.verbose", 0 if args.quiet else None)]
+    overrides = [*args.set, *((key, value) for key, value in shorthands if value is not None)]
+    summary = run_finetuning(FinetuningConfig.load(args.config, overrides=overrides))
     print(json.dumps({"output_dir": summary["output_dir"], "best_epoch": summary["best_epoch"],
                       "metrics": _scalars(summary["metrics"])}, indent=2))
     return 0

@@ -15,13 +15,14 @@ import albert_tf
 from albert_tf import resources
 from albert_tf.cli import main
 from albert_tf.convert import ConversionError, from_huggingface, from_tf1_checkpoint
+from tests.helpers.convert import compare, make_batch, make_hf_model, run_albert
 
 
 @pytest.fixture(scope="module")
-def hf_dir(tmp_path_factory, parity):
+def hf_dir(tmp_path_factory):
     """A save_pretrained AlbertForPreTraining directory with a spiece.model beside the weights."""
     directory = tmp_path_factory.mktemp("hf") / "albert"
-    hf = parity.make_hf_model("albert_tiny", seed=31)
+    hf = make_hf_model("albert_tiny", seed=31)
     hf.save_pretrained(directory)
     shutil.copy(resources.path("albert-30k-clean.model"), directory / "spiece.model")
     return directory
@@ -44,26 +45,26 @@ def cli_convert(capsys, *args):
     return code, captured.out + captured.err
 
 
-def test_cli_huggingface_writes_loadable_model_and_spiece(hf_dir, tmp_path, capsys, parity):
+def test_cli_huggingface_writes_loadable_model_and_spiece(hf_dir, tmp_path, capsys):
     out = tmp_path / "converted"
-    code, text = cli_convert(capsys, "--from", "huggingface", hf_dir, "--out", out)
+    code, text = cli_convert(capsys, "--from", "huggingface", hf_dir, "--output-dir", out)
     assert code == 0, text
     assert "AlbertPretrainer" in text
     assert (out / "spiece.model").read_bytes() == resources.path("albert-30k-clean.model").read_bytes()
     loaded = albert_tf.load(out)
-    batch = parity.make_batch(loaded.backbone.config.vocab_size, seed=32)
-    expected = parity.run_albert(from_huggingface(hf_dir), batch)
-    got = parity.run_albert(loaded, batch)
-    parity.compare("CLI HF -> load", got, expected, ("mlm_logits", "sop_logits"))
+    batch = make_batch(loaded.backbone.config.vocab_size, seed=32)
+    expected = run_albert(from_huggingface(hf_dir), batch)
+    got = run_albert(loaded, batch)
+    compare("CLI HF -> load", got, expected, ("mlm_logits", "sop_logits"))
     # A second run refuses to overwrite.
-    code, text = cli_convert(capsys, "--from", "huggingface", hf_dir, "--out", out)
+    code, text = cli_convert(capsys, "--from", "huggingface", hf_dir, "--output-dir", out)
     assert code == 2 and "already exists" in text
 
 
 def test_cli_backbone_task(hf_dir, tmp_path, capsys):
     out = tmp_path / "backbone"
     with pytest.warns(UserWarning, match="dropping head tensors"):
-        code, text = cli_convert(capsys, "--from", "huggingface", hf_dir, "--out", out, "--task", "backbone")
+        code, text = cli_convert(capsys, "--from", "huggingface", hf_dir, "--output-dir", out, "--task", "backbone")
     assert code == 0, text
     assert isinstance(albert_tf.load(out), albert_tf.AlbertBackbone)
     assert "dropped head tensors" in text
@@ -91,7 +92,7 @@ WRONG_SHAPE = "albert.encoder.albert_layer_groups.0.albert_layers.0.attention.qu
 def test_bad_huggingface_sources_fail_before_writing(hf_dir, tmp_path, capsys, edit, message):
     source = edited_copy(hf_dir, tmp_path, edit)
     out = tmp_path / "never"
-    code, text = cli_convert(capsys, "--from", "huggingface", source, "--out", out)
+    code, text = cli_convert(capsys, "--from", "huggingface", source, "--output-dir", out)
     assert code == 1
     assert message in text
     assert not out.exists()
@@ -107,7 +108,7 @@ def test_unused_tensors_allowed_with_flag(hf_dir, tmp_path, capsys):
         from_huggingface(source, allow_unused=True)
     out = tmp_path / "out"
     with pytest.warns(UserWarning, match="bert.extra.weight"):
-        code, text = cli_convert(capsys, "--from", "huggingface", source, "--out", out, "--allow-unused")
+        code, text = cli_convert(capsys, "--from", "huggingface", source, "--output-dir", out, "--allow-unused")
     assert code == 0 and out.is_dir() and "UNUSED tensors" in text
 
 
@@ -117,7 +118,7 @@ def test_corrupt_safetensors_file(hf_dir, tmp_path, capsys):
     data = (source / "model.safetensors").read_bytes()
     (source / "model.safetensors").write_bytes(data[: len(data) // 2])
     out = tmp_path / "never"
-    code, text = cli_convert(capsys, "--from", "huggingface", source, "--out", out)
+    code, text = cli_convert(capsys, "--from", "huggingface", source, "--output-dir", out)
     assert code == 1 and "model.safetensors" in text
     assert not out.exists()
 
@@ -167,7 +168,7 @@ def test_tf1_errors_name_the_tensor(tmp_path, capsys):
     bad["bert/pooler/dense/kernel"] = np.zeros((64, 65), np.float32)
     prefix = _write_tf1(tmp_path / "shape", bad)
     out = tmp_path / "never"
-    code, text = cli_convert(capsys, "--from", "tf1-checkpoint", prefix, "--out", out,
+    code, text = cli_convert(capsys, "--from", "tf1-checkpoint", prefix, "--output-dir", out,
                              "--config", tmp_path / "albert_config.json")
     assert code == 1 and "tensor 'bert/pooler/dense/kernel': expected shape (64, 64), found (64, 65)" in text
     assert not out.exists()
