@@ -38,9 +38,14 @@ class CheckpointEveryNSteps(keras.callbacks.Callback):
         every_n_steps: interval N; a killed run loses at most N updates.
 
     Example:
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
     >>> checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
     >>> manager = tf.train.CheckpointManager(checkpoint, "run/checkpoints", max_to_keep=3)
-    >>> model.fit(ds, callbacks=[CheckpointEveryNSteps(manager, model.optimizer, 100)])
+    >>> ds = tf.data.Dataset.from_tensors((tf.ones((4, 2)), tf.zeros((4, 1)))).repeat(7)
+    >>> _ = model.fit(ds, callbacks=[CheckpointEveryNSteps(manager, model.optimizer, 3)], verbose=0)
+    >>> [path.rsplit("-", 1)[-1] for path in manager.checkpoints]
+    ['3', '6', '7']
     """
 
     def __init__(self, manager, optimizer, every_n_steps):

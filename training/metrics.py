@@ -180,6 +180,82 @@ def regression_metrics(y_true, y_pred):
     }
 
 
+# --- Ranking metrics (answer sentence selection: WikiQA, TREC-QA, ASNQ) ---
+
+
+def _ranked_relevance(query_ids, labels, scores):
+    """Per query, its items' 0/1 relevance in descending score order.
+
+    Ties keep input order (a stable sort). Queries without a relevant item
+    are skipped, as in the WikiQA / TREC-QA evaluations.
+    """
+    query_ids = _as_1d(query_ids, "query_ids")
+    labels, scores = _pair(labels, scores)
+    if query_ids.shape != labels.shape:
+        raise ValueError(f"query_ids and labels differ in length: {query_ids.shape[0]} vs {labels.shape[0]}")
+    ranked = []
+    for query in dict.fromkeys(query_ids.tolist()):
+        rows = np.flatnonzero(query_ids == query)
+        relevance = (labels[rows] > 0)[np.argsort(-scores[rows].astype(np.float64), kind="stable")]
+        if relevance.any():
+            ranked.append(relevance)
+    if not ranked:
+        raise ValueError("No query has a relevant item; ranking metrics are undefined")
+    return ranked
+
+
+def mean_average_precision(query_ids, labels, scores):
+    """MAP: the mean over queries of the precision at each relevant item's rank.
+
+    Args:
+        query_ids: [N] the query of each item (any hashable values).
+        labels: [N] 1 for a relevant item, 0 otherwise.
+        scores: [N] the model's scores; higher ranks first.
+
+    Returns:
+        float in [0, 1], over the queries that have a relevant item.
+
+    Raises:
+        ValueError: lengths differ, or no query has a relevant item.
+
+    Example:
+    >>> mean_average_precision(["q1", "q1", "q1", "q2", "q2"], [0, 1, 1, 1, 0], [0.9, 0.8, 0.1, 0.7, 0.2])
+    0.7916666666666666
+    """
+    precisions = []
+    for relevance in _ranked_relevance(query_ids, labels, scores):
+        ranks = np.flatnonzero(relevance) + 1
+        precisions.append(np.mean(np.arange(1, len(ranks) + 1) / ranks))
+    return float(np.mean(precisions))
+
+
+def mean_reciprocal_rank(query_ids, labels, scores):
+    """MRR: the mean over queries of 1 / the rank of the first relevant item.
+
+    Arguments, result and errors as `mean_average_precision`.
+
+    Example:
+    >>> mean_reciprocal_rank(["q1", "q1", "q1", "q2", "q2"], [0, 1, 1, 1, 0], [0.9, 0.8, 0.1, 0.7, 0.2])
+    0.75
+    """
+    return float(np.mean([1.0 / (np.argmax(r) + 1) for r in _ranked_relevance(query_ids, labels, scores)]))
+
+
+def precision_at_k(query_ids, labels, scores, k=1):
+    """P@k: the mean over queries of the fraction of relevant items among the top `k`.
+
+    Arguments, result and errors as `mean_average_precision`; a query with
+    fewer than `k` items counts its missing ranks as not relevant.
+
+    Example:
+    >>> precision_at_k(["q1", "q1", "q1", "q2", "q2"], [0, 1, 1, 1, 0], [0.9, 0.8, 0.1, 0.7, 0.2])
+    0.5
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k!r}")
+    return float(np.mean([r[:k].sum() / k for r in _ranked_relevance(query_ids, labels, scores)]))
+
+
 # --- Entity-level F1 for BIO / IOBES tags (seqeval default mode) ---
 
 

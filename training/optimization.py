@@ -61,8 +61,8 @@ class WarmupPolynomialDecay(keras.optimizers.schedules.LearningRateSchedule):
 
     Example:
     >>> schedule = WarmupPolynomialDecay(1e-3, decay_steps=100, warmup_steps=10)
-    >>> float(schedule(5)), float(schedule(10))
-    (0.0005, 0.0009)
+    >>> [round(float(schedule(step)), 8) for step in (5, 10, 55, 100)]
+    [0.0005, 0.0009, 0.00045, 0.0]
     """
 
     def __init__(
@@ -130,8 +130,14 @@ class Lamb(keras.optimizers.Optimizer):
             `gradient_accumulation_steps`, `name`, ...).
 
     Example:
-    >>> optimizer = Lamb(learning_rate=1e-3, global_clipnorm=1.0)
-    >>> model.compile(optimizer=optimizer, loss=...)
+    >>> keras.utils.set_random_seed(0)
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer=Lamb(learning_rate=1e-2, global_clipnorm=1.0), loss="mse")
+    >>> x, y = np.ones((8, 3)), np.zeros((8, 1))
+    >>> before = model.evaluate(x, y, verbose=0)
+    >>> _ = model.fit(x, y, epochs=5, verbose=0)
+    >>> bool(model.evaluate(x, y, verbose=0) < before)
+    True
     """
 
     def __init__(

@@ -94,3 +94,28 @@ def test_entity_f1_counts_exact_entity_matches():
     assert out["per_type"]["MISC"]["f1"] == 0.0
     with pytest.raises(ValueError, match="Sentence 0: 4 true tags but 3 predicted"):
         metrics.entity_f1([truth[0]], [pred[0][:3]])
+
+
+def test_ranking_metrics_equal_hand_computed_values():
+    # q1 ranks [0, 1, 1] (AP = (1/2 + 2/3) / 2, RR = 1/2, P@1 = 0), q2 ranks [1, 0]
+    # (AP = RR = P@1 = 1); q3 has no relevant sentence and is skipped.
+    queries = ["q1", "q1", "q1", "q2", "q2", "q3"]
+    labels = [0, 1, 1, 1, 0, 0]
+    scores = [0.9, 0.8, 0.1, 0.7, 0.2, 0.5]
+    assert metrics.mean_average_precision(queries, labels, scores) == pytest.approx((7 / 12 + 1) / 2)
+    assert metrics.mean_reciprocal_rank(queries, labels, scores) == pytest.approx(0.75)
+    assert metrics.precision_at_k(queries, labels, scores, k=1) == pytest.approx(0.5)
+    assert metrics.precision_at_k(queries, labels, scores, k=2) == pytest.approx((1 / 2 + 1 / 2) / 2)
+    # Ties keep input order; a query's items need not be contiguous.
+    assert metrics.mean_reciprocal_rank([1, 2, 1], [0, 1, 1], [0.5, 0.0, 0.5]) == pytest.approx((1 / 2 + 1) / 2)
+    assert metrics.mean_average_precision([7, 7, 7, 7], [1, 0, 1, 0], [0.1, 0.2, 0.3, 0.4]) == pytest.approx(
+        (1 / 2 + 2 / 4) / 2)
+
+
+def test_ranking_metric_errors_are_named():
+    with pytest.raises(ValueError, match="No query has a relevant item"):
+        metrics.mean_reciprocal_rank(["q"], [0], [1.0])
+    with pytest.raises(ValueError, match="query_ids and labels differ in length"):
+        metrics.mean_average_precision(["q"], [1, 0], [1.0, 0.0])
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        metrics.precision_at_k(["q"], [1], [1.0], k=0)

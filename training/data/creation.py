@@ -23,6 +23,8 @@ per file) writes exactly what a serial run writes. Shards are written to a
 temporary name and renamed when complete.
 
 `training.data.pipelines` reads the shards for `model.fit`.
+
+    albert-tf create-pretraining-data --input corpus.txt --output-dir data/corpus --seq-length 128
 """
 
 import argparse
@@ -429,8 +431,14 @@ def create_pretraining_data(
         params, shard names and instance counts.
 
     Example:
-    >>> create_pretraining_data(["resource:sotu.txt.gz"], "data/pretrain",
-    ...                         max_seq_length=128, max_predictions_per_seq=20)
+    >>> document = "The cat sat on the mat. It was warm there. The dog slept. Then it rained."
+    >>> _ = pathlib.Path("corpus.txt").write_text(f"{document}\\n\\n{document}\\n")
+    >>> metadata = create_pretraining_data(["corpus.txt"], "pretrain", max_seq_length=16,
+    ...                                    max_predictions_per_seq=3, dupe_factor=2)
+    >>> metadata["train_shards"], metadata["train_instances"] > 0
+    (['train-00000-of-00001.tfrecord'], True)
+    >>> sorted(path.name for path in pathlib.Path("pretrain").iterdir())
+    ['metadata.json', 'train-00000-of-00001.tfrecord']
     """
     files = expand_files(input_files)
     if max_seq_length < 5:
@@ -478,11 +486,16 @@ def create_pretraining_data(
 
 
 def add_arguments(parser):
+    # Imported here: shard-writing worker processes import this module and need no albert_tf.
+    from albert_tf import cli_flags
+
     parser.add_argument("--input", nargs="+", required=True,
                         help="text files, globs or resource:NAME (blank line between documents)")
     parser.add_argument("--output-dir", required=True)
-    parser.add_argument("--spm-model", default=None, help="SentencePiece model (default: ALBERT 30k)")
-    parser.add_argument("--max-seq-length", type=int, default=128)
+    cli_flags.add_flag(parser, "--spiece-model", "--spm-model", default=None,
+                       help="SentencePiece model (default: ALBERT 30k)")
+    cli_flags.add_flag(parser, "--seq-length", "--max-seq-length", type=int, default=128,
+                       help="packed sequence length T (default %(default)s)")
     parser.add_argument("--max-predictions-per-seq", type=int, default=20)
     parser.add_argument("--masked-lm-prob", type=float, default=0.15)
     parser.add_argument("--max-ngram", type=int, default=3)
@@ -496,8 +509,8 @@ def add_arguments(parser):
 
 def run(args):
     metadata = create_pretraining_data(
-        args.input, args.output_dir, spm_model=args.spm_model,
-        max_seq_length=args.max_seq_length, max_predictions_per_seq=args.max_predictions_per_seq,
+        args.input, args.output_dir, spm_model=args.spiece_model,
+        max_seq_length=args.seq_length, max_predictions_per_seq=args.max_predictions_per_seq,
         masked_lm_prob=args.masked_lm_prob, max_ngram=args.max_ngram,
         short_seq_prob=args.short_seq_prob, dupe_factor=args.dupe_factor,
         holdout_every=args.holdout_every, seed=args.seed, num_workers=args.num_workers,

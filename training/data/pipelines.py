@@ -39,7 +39,15 @@ def _to_model_inputs(features):
 
 
 def check_length_buckets(length_buckets, seq_length):
-    """Validates `length_buckets` and returns them sorted, ending at `seq_length`."""
+    """Validates `length_buckets` and returns them sorted, ending at `seq_length`.
+
+    Raises:
+        ValueError: a bucket below 2 or above `seq_length`.
+
+    Example:
+    >>> check_length_buckets([64, 32], seq_length=128)
+    [32, 64, 128]
+    """
     if not length_buckets:
         return None
     buckets = sorted({int(b) for b in length_buckets} | {int(seq_length)})

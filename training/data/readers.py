@@ -57,8 +57,16 @@ class DataError(ValueError):
         super().__init__(f"{location}: {problem}")
 
 
+class _Columns:
+    """A reader data class holding one list entry per example in each column field."""
+
+    def __len__(self):
+        # The first field is a column in every subclass.
+        return len(getattr(self, dataclasses.fields(self)[0].name))
+
+
 @dataclasses.dataclass
-class TextClassificationData:
+class TextClassificationData(_Columns):
     """Single texts or text pairs with a label each.
 
     Attributes:
@@ -75,13 +83,9 @@ class TextClassificationData:
     label_names: tuple
     source: str = ""
 
-    def __len__(self):
-        return len(self.labels)
-
     @property
     def is_regression(self):
         return self.label_names is None
-
 
 
 @dataclasses.dataclass
@@ -108,7 +112,7 @@ class SquadExample:
 
 
 @dataclasses.dataclass
-class TaggingData:
+class TaggingData(_Columns):
     """Word-level sequence labelling data (CoNLL).
 
     Attributes:
@@ -122,12 +126,9 @@ class TaggingData:
     tag_names: tuple
     source: str = ""
 
-    def __len__(self):
-        return len(self.tokens)
-
 
 @dataclasses.dataclass
-class MultipleChoiceData:
+class MultipleChoiceData(_Columns):
     """A context (with an optional question) and C candidate answers.
 
     Attributes:
@@ -141,9 +142,6 @@ class MultipleChoiceData:
     choices: list
     labels: list
     source: str = ""
-
-    def __len__(self):
-        return len(self.labels)
 
 
 # --- helpers ---
@@ -161,6 +159,11 @@ def split_of(key):
 def _check_split(split):
     if split not in SPLITS + ("all",):
         raise ValueError(f"Unknown split {split!r}; expected one of {SPLITS + ('all',)}")
+
+
+def _in_split(key, split):
+    """Whether the example keyed by `key` belongs to `split` ("all": every example)."""
+    return split == "all" or split_of(key) == split
 
 
 def _open_text(path):
@@ -203,6 +206,16 @@ def _label_id(value, label_names, path, line_number):
     raise DataError(path, line_number, f"label {value!r} is not in the label set {list(label_names)}")
 
 
+def _label(raw, label_names, path, line_number):
+    """The float score of a regression label (`label_names` None), else the class id of `raw`."""
+    if label_names is not None:
+        return _label_id(raw, label_names, path, line_number)
+    try:
+        return float(raw)
+    except ValueError:
+        raise DataError(path, line_number, f"regression label {raw!r} is not a number") from None
+
+
 def _resource(name):
     from albert_tf import resources
 
@@ -242,7 +255,10 @@ def read_glue_tsv(
         `TextClassificationData`.
 
     Example:
-    >>> data = read_glue_tsv("SST-2/dev.tsv", "sentence", "label", label_names=["0", "1"])
+    >>> _ = pathlib.Path("dev.tsv").write_text("sentence\\tlabel\\na gem .\\t1\\ndull .\\t0\\n")
+    >>> data = read_glue_tsv("dev.tsv", "sentence", "label", label_names=["0", "1"])
+    >>> data.texts_a, data.labels, data.label_names
+    (['a gem .', 'dull .'], [1, 0], ('0', '1'))
     """
     if not regression and not label_names:
         raise ValueError("label_names is required for classification (or pass regression=True)")
@@ -278,14 +294,7 @@ def read_glue_tsv(
             texts_a.append(cell(text_a_column, "text_a"))
             if text_b_column is not None:
                 texts_b.append(cell(text_b_column, "text_b"))
-            raw_label = cell(label_column, "label").strip()
-            if regression:
-                try:
-                    labels.append(float(raw_label))
-                except ValueError:
-                    raise DataError(path, line_number, f"regression label {raw_label!r} is not a number") from None
-            else:
-                labels.append(_label_id(raw_label, label_names, path, line_number))
+            labels.append(_label(cell(label_column, "label").strip(), label_names, path, line_number))
     return TextClassificationData(
         texts_a, texts_b if text_b_column is not None else None, labels, label_names, str(path)
     )
@@ -307,8 +316,14 @@ def read_squad_json(path):
     the original `run_squad` does).
 
     Example:
-    >>> examples = read_squad_json("dev-v2.0.json")
-    >>> examples[0].qid, examples[0].is_impossible
+    >>> squad = {"version": "v2.0", "data": [{"title": "t", "paragraphs": [{
+    ...     "context": "Paris is in France.", "qas": [
+    ...         {"id": "q1", "question": "Where is Paris?", "is_impossible": False,
+    ...          "answers": [{"text": "France", "answer_start": 12}]},
+    ...         {"id": "q2", "question": "Who?", "is_impossible": True, "answers": []}]}]}]}
+    >>> _ = pathlib.Path("dev.json").write_text(json.dumps(squad))
+    >>> [(e.qid, e.gold_texts, e.is_impossible) for e in read_squad_json("dev.json")]
+    [('q1', ['France'], False), ('q2', [], True)]
     """
     with _open_text(path) as f:
         raw = f.read()
@@ -369,8 +384,10 @@ def read_conll(path, token_column=0, tag_column=-1, tag_names=None, delimiter=No
     Lines starting with "-DOCSTART-" are skipped.
 
     Example:
-    >>> data = read_conll("conll2003/train.txt")
-    >>> data.tokens[0], data.tags[0]
+    >>> _ = pathlib.Path("train.txt").write_text("-DOCSTART- O\\n\\nJohn B-PER\\nruns O\\n\\nParis B-LOC\\n")
+    >>> data = read_conll("train.txt")
+    >>> data.tokens, data.tags[0], data.tag_names
+    ([['John', 'runs'], ['Paris']], ['B-PER', 'O'], ('O', 'B-LOC', 'B-PER'))
     """
     sentences, sentence_tags, words, tags = [], [], [], []
     with _open_text(path) as f:
@@ -434,9 +451,11 @@ def read_multiple_choice(path):
     `ending0`..`endingN`, `label`; `sent2` is prepended to each ending.
 
     Example:
-    >>> data = read_multiple_choice("swag/val.csv")
-    >>> len(data.choices[0])
-    4
+    >>> _ = pathlib.Path("val.csv").write_text(
+    ...     "sent1,sent2,ending0,ending1,label\\nShe opens the door.,She,walks in.,flies off.,0\\n")
+    >>> data = read_multiple_choice("val.csv")
+    >>> data.contexts, data.choices, data.labels
+    (['She opens the door.'], [['She walks in.', 'She flies off.']], [0])
     """
     path = pathlib.Path(path)
     contexts, choices, labels = [], [], []
@@ -529,15 +548,12 @@ def movie_reviews(split="train", regression=False, path=None):
             if len(cells) != 3:
                 raise DataError(path, line_number, f"expected 3 tab-separated columns, got {len(cells)}")
             label, score, text = cells
-            if split != "all" and split_of(text) != split:
+            if not _in_split(text, split):
                 continue
             if regression:
-                try:
-                    labels.append(float(score))
-                except ValueError:
-                    raise DataError(path, line_number, f"score {score!r} is not a number") from None
+                labels.append(_label(score, None, path, line_number))
             else:
-                labels.append(_label_id(label, ("0", "1"), path, line_number))
+                labels.append(_label(label, ("0", "1"), path, line_number))
             texts.append(text)
     return TextClassificationData(
         texts, None, labels, None if regression else MOVIE_REVIEW_LABELS, f"{path}[{split}]"
@@ -558,7 +574,7 @@ def vitaminc(split="train", path=None):
         claim = _field(record, "claim", path, line_number)
         text = _field(record, "evidence", path, line_number)
         label = _label_id(_field(record, "label", path, line_number), VITAMINC_LABELS, path, line_number)
-        if split != "all" and split_of(claim) != split:
+        if not _in_split(claim, split):
             continue
         evidence.append(text)
         claims.append(claim)
@@ -599,7 +615,7 @@ def disfl_qa(split="train", path=None):
         question = _field(record, "question", path, line_number)
         context = _field(record, "context", path, line_number)
         answer = _field(record, "answer", path, line_number)
-        if split != "all" and split_of(context) != split:
+        if not _in_split(context, split):
             continue
         qid = f"disfl_qa-{line_number}"
         if answer.strip() == DISFL_QA_UNANSWERABLE:

@@ -39,6 +39,18 @@ def read_data(data, split, task=None):
 
     Returns:
         The reader's result (examples list or a data class).
+
+    Raises:
+        ValueError: an unknown shipped name or format, or no file for `split`.
+
+    Example:
+    >>> dev = read_data({"name": "vitaminc", "max_examples": {"dev": 5}}, "dev")
+    >>> len(dev), dev.label_names
+    (5, ('True', 'False', 'Neither'))
+    >>> _ = pathlib.Path("dev.tsv").write_text("sentence\\tlabel\\nfine .\\t1\\n")
+    >>> options = {"text_a_column": "sentence", "label_column": "label", "label_names": ["0", "1"]}
+    >>> read_data({"format": "glue_tsv", "dev": "dev.tsv", "options": options}, "dev").labels
+    [1]
     """
     data = dict(data)
     options = dict(data.get("options") or {})
@@ -68,6 +80,16 @@ def subset(data, n, seed=0):
 
     A seeded draw rather than the first `n`: the shipped files are sorted
     (e.g. the movie reviews list all positives first).
+
+    Args:
+        data: a list of examples or a reader data class (its list fields
+            are subset together).
+        n: how many to keep; None keeps all.
+        seed: the draw's seed.
+
+    Example:
+    >>> subset(list("abcdefghij"), 3)
+    ['c', 'e', 'g']
     """
     size = len(data)
     if n is None or n >= size:

@@ -8,6 +8,7 @@ Imports `training.data`, `training.metrics`, `training.squad` and
 albert_tf; never `training.loops`.
 """
 
+from training.tasks.answer_selection import AnswerSelectionTask
 from training.tasks.base import Task
 from training.tasks.classification import ClassificationTask
 from training.tasks.multiple_choice import MultipleChoiceTask
@@ -17,15 +18,29 @@ from training.tasks.token_classification import TokenClassificationTask
 
 TASKS = {
     task.name: task
-    for task in (ClassificationTask, RegressionTask, TokenClassificationTask, SpanQATask, MultipleChoiceTask)
+    for task in (ClassificationTask, RegressionTask, TokenClassificationTask, SpanQATask, MultipleChoiceTask, AnswerSelectionTask)
 }
 
 
 def get_task(name, tokenizer, seq_length=128, **options):
     """Instantiates task `name` (a key of `TASKS`).
 
+    Args:
+        name: a key of `TASKS`.
+        tokenizer: the `albert_tf.text.AlbertTokenizer` that packs the text.
+        seq_length: the packed length T.
+        **options: the task's own arguments (e.g. `max_answer_length` for
+            span_qa).
+
     Raises:
         ValueError: `name` is not a registered task.
+
+    Example:
+    >>> task = get_task("answer_selection", albert_tf.AlbertTokenizer(), seq_length=64)
+    >>> type(task).__name__, task.primary_metric, task.seq_length
+    ('AnswerSelectionTask', 'mrr', 64)
+    >>> sorted(TASKS)
+    ['answer_selection', 'classification', 'multiple_choice', 'regression', 'span_qa', 'token_classification']
     """
     if name not in TASKS:
         raise ValueError(f"Unknown task {name!r}; expected one of {sorted(TASKS)}")

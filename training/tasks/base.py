@@ -11,8 +11,15 @@ same way; `training.tasks` lists them.
 class Task:
     """What fine-tuning and evaluation need to know about one kind of task.
 
-    Subclasses set `name`, `primary_metric`, and implement `build_model`,
-    `compile_args`, `dataset` and `score`.
+    Subclasses set `name` and `primary_metric` (the dev metric that picks
+    the best epoch) and implement `build_model`, `compile_args`, `score`
+    and `_batches` (or `dataset` itself).
+
+    Example:
+    >>> from training.tasks import get_task
+    >>> task = get_task("classification", albert_tf.AlbertTokenizer(), seq_length=16)
+    >>> isinstance(task, Task), task.name, sorted(task.compile_args())
+    (True, 'classification', ['loss', 'metrics'])
     """
 
     name = None
@@ -33,15 +40,41 @@ class Task:
     def compile_args(self):
         raise NotImplementedError
 
-    def dataset(self, data, batch_size, training=False, seed=0, labels=True):
+    def _batches(self, data, batch_size, training=False, seed=0):
+        """Batches (x, y, *extras) of `data`; the extras serve `score` (e.g. offsets)."""
         raise NotImplementedError
+
+    def dataset(self, data, batch_size, training=False, seed=0, labels=True):
+        """Batches (x, y) of `data`, or x alone when not `labels`; shuffled when `training`."""
+        import tensorflow as tf
+
+        ds = self._batches(data, batch_size, training, seed)
+        ds = ds.map(lambda x, y, *extras: (x, y) if labels else x)
+        return ds.prefetch(tf.data.AUTOTUNE)
 
     def score(self, model, data, batch_size=32, verbose=0):
         raise NotImplementedError
 
 
-def shuffle_for_training(ds, size, training, seed):
-    """Shuffles (reshuffling each epoch) only when `training`."""
+def batched_examples(columns, size, batch_size, training, seed, pack):
+    """Slices `columns` into examples, shuffles them (when `training`), batches, maps `pack`.
+
+    Args:
+        columns: a (nested) tuple of [N, ...] tensors, one row per example.
+        size: N, the shuffle buffer (at most 100,000).
+        batch_size: B; the last batch may be smaller.
+        training: reshuffle each epoch with `seed`; else keep the order.
+        seed: the shuffle seed.
+        pack: batch of columns -> (x, y, *extras).
+
+    Example:
+    >>> ds = batched_examples((tf.constant([1, 2, 3]),), 3, 2, False, 0, lambda v: (v, v * 10))
+    >>> [y.numpy().tolist() for _, y in ds]
+    [[10, 20], [30]]
+    """
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(columns)
     if training:
         ds = ds.shuffle(min(size, 100_000), seed=seed, reshuffle_each_iteration=True)
-    return ds
+    return ds.batch(batch_size).map(pack, num_parallel_calls=tf.data.AUTOTUNE)

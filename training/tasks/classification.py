@@ -4,11 +4,19 @@ import numpy as np
 
 from training import metrics as metric_lib
 from training.data import readers
-from training.tasks.base import Task, shuffle_for_training
+from training.tasks.base import Task, batched_examples
 
 
 class ClassificationTask(Task):
-    """Single texts or pairs -> class logits (`AlbertClassifier`)."""
+    """Single texts or pairs -> class logits (`AlbertClassifier`).
+
+    Example:
+    >>> task = ClassificationTask(albert_tf.AlbertTokenizer(), seq_length=16)
+    >>> data = readers.TextClassificationData(["a fine film", "dull"], None, [1, 0], ("negative", "positive"))
+    >>> x, y = next(iter(task.dataset(data, batch_size=2)))
+    >>> x["input_word_ids"].shape, y.numpy().tolist()
+    (TensorShape([2, 16]), [1, 0])
+    """
 
     name = "classification"
     primary_metric = "accuracy"
@@ -42,7 +50,7 @@ class ClassificationTask(Task):
                 f"but the task is {self.name}"
             )
 
-    def dataset(self, data, batch_size, training=False, seed=0, labels=True):
+    def _batches(self, data, batch_size, training=False, seed=0):
         import tensorflow as tf
 
         self._check(data)
@@ -52,15 +60,9 @@ class ClassificationTask(Task):
         if data.texts_b is not None:
             columns.append(tf.constant(data.texts_b, tf.string))
         y = tf.constant(data.labels, label_dtype)
-        ds = tf.data.Dataset.from_tensor_slices((tuple(columns), y))
-        ds = shuffle_for_training(ds, len(data), training, seed)
-        ds = ds.batch(batch_size, drop_remainder=False)
-
-        def pack(texts, y):
-            x = preprocessor(*texts)
-            return (x, y) if labels else x
-
-        return ds.map(pack, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        return batched_examples(
+            (tuple(columns), y), len(data), batch_size, training, seed, lambda texts, y: (preprocessor(*texts), y)
+        )
 
     def predict(self, model, data, batch_size=32, verbose=0):
         """Logits (or values) [N, C] for `data`."""

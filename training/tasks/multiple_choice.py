@@ -4,12 +4,20 @@ import numpy as np
 
 from training import metrics as metric_lib
 from training.data import readers
-from training.tasks.base import Task, shuffle_for_training
+from training.tasks.base import Task, batched_examples
 from training.tasks.classification import ClassificationTask
 
 
 class MultipleChoiceTask(Task):
-    """(context, choice) pairs -> one score per choice (`AlbertMultipleChoice`)."""
+    """(context, choice) pairs -> one score per choice (`AlbertMultipleChoice`).
+
+    Example:
+    >>> task = MultipleChoiceTask(albert_tf.AlbertTokenizer(), seq_length=16)
+    >>> data = readers.MultipleChoiceData(["She opens the door."], [["She walks in.", "She flies off."]], [0])
+    >>> x, y = next(iter(task.dataset(data, batch_size=1)))
+    >>> x["input_word_ids"].shape, y.numpy().tolist()  # [B, C, T]
+    (TensorShape([1, 2, 16]), [0])
+    """
 
     name = "multiple_choice"
     primary_metric = "accuracy"
@@ -22,23 +30,18 @@ class MultipleChoiceTask(Task):
     def compile_args(self):
         return ClassificationTask.compile_args(self)
 
-    def dataset(self, data, batch_size, training=False, seed=0, labels=True):
+    def _batches(self, data, batch_size, training=False, seed=0):
         import tensorflow as tf
         from albert_tf.text import AlbertMultipleChoicePreprocessor
 
         if not isinstance(data, readers.MultipleChoiceData):
             raise TypeError(f"{self.name} needs MultipleChoiceData, got {type(data).__name__}")
         preprocessor = AlbertMultipleChoicePreprocessor(self.tokenizer, seq_length=self.seq_length)
-        ds = tf.data.Dataset.from_tensor_slices(
-            ((tf.constant(data.contexts), tf.constant(data.choices)), tf.constant(data.labels, tf.int32))
+        columns = (tf.constant(data.contexts), tf.constant(data.choices), tf.constant(data.labels, tf.int32))
+        return batched_examples(
+            columns, len(data), batch_size, training, seed,
+            lambda contexts, choices, y: (preprocessor(contexts, choices), y),
         )
-        ds = shuffle_for_training(ds, len(data), training, seed).batch(batch_size)
-
-        def pack(texts, y):
-            x = preprocessor(*texts)
-            return (x, y) if labels else x
-
-        return ds.map(pack, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
     def score(self, model, data, batch_size=32, verbose=0):
         logits = np.asarray(model.predict(self.dataset(data, batch_size, labels=False), verbose=verbose))

@@ -7,7 +7,16 @@ from training.tasks.classification import ClassificationTask
 
 
 class RegressionTask(ClassificationTask):
-    """Single texts or pairs -> one value (`AlbertClassifier`, regression)."""
+    """Single texts or pairs -> one value (`AlbertClassifier`, regression).
+
+    Example:
+    >>> from training.data import readers
+    >>> task = RegressionTask(albert_tf.AlbertTokenizer(), seq_length=16)
+    >>> data = readers.TextClassificationData(["a fine film", "dull"], None, [0.5, -1.0], None)
+    >>> x, y = next(iter(task.dataset(data, batch_size=2)))
+    >>> y.dtype.name, y.numpy().tolist(), task.primary_metric
+    ('float32', [0.5, -1.0], 'pearson')
+    """
 
     name = "regression"
     primary_metric = "pearson"

@@ -4,7 +4,7 @@ import numpy as np
 
 from training import squad
 from training.data import readers
-from training.tasks.base import Task, shuffle_for_training
+from training.tasks.base import Task, batched_examples
 
 
 class SpanQATask(Task):
@@ -20,6 +20,14 @@ class SpanQATask(Task):
     Args (`task_options`): `max_question_length` (64), `n_best_size` (20),
     `max_answer_length` (30), `null_score_diff_threshold` (0.0),
     `version_2` (True: "no answer" is a possible prediction).
+
+    Example:
+    >>> task = SpanQATask(albert_tf.AlbertTokenizer(), seq_length=32, max_question_length=8)
+    >>> example = readers.SquadExample("q1", "Where is Paris?", "Paris is in France.",
+    ...                                [{"text": "France", "answer_start": 12}])
+    >>> x, y = next(iter(task.dataset([example], batch_size=1)))
+    >>> {head: labels.numpy().tolist() for head, labels in y.items()}
+    {'start_logits': [9], 'end_logits': [9]}
     """
 
     name = "span_qa"
@@ -61,11 +69,10 @@ class SpanQATask(Task):
         )
         starts = [e.answers[0]["answer_start"] if e.answers else -1 for e in data]
         ends = [e.answers[0]["answer_start"] + len(e.answers[0]["text"]) if e.answers else -1 for e in data]
-        ds = tf.data.Dataset.from_tensor_slices((
+        columns = (
             tf.constant([e.question for e in data]), tf.constant([e.context for e in data]),
             tf.constant(starts, tf.int32), tf.constant(ends, tf.int32),
-        ))
-        ds = shuffle_for_training(ds, len(data), training, seed).batch(batch_size)
+        )
 
         def pack(questions, contexts, answer_start, answer_end):
             x = preprocessor(questions, contexts)
@@ -75,14 +82,7 @@ class SpanQATask(Task):
             )
             return x, {"start_logits": start, "end_logits": end}, offsets
 
-        return ds.map(pack, num_parallel_calls=tf.data.AUTOTUNE)
-
-    def dataset(self, data, batch_size, training=False, seed=0, labels=True):
-        import tensorflow as tf
-
-        ds = self._batches(data, batch_size, training, seed)
-        ds = ds.map(lambda x, y, offsets: (x, y) if labels else x)
-        return ds.prefetch(tf.data.AUTOTUNE)
+        return batched_examples(columns, len(data), batch_size, training, seed, pack)
 
     def decode(self, model, data, batch_size=32):
         """{qid: SpanPrediction} for `data`."""

@@ -4,7 +4,7 @@ import numpy as np
 
 from training import metrics as metric_lib
 from training.data import readers
-from training.tasks.base import Task, shuffle_for_training
+from training.tasks.base import Task, batched_examples
 
 
 class TokenClassificationTask(Task):
@@ -14,6 +14,14 @@ class TokenClassificationTask(Task):
     a word's tag is trained and predicted on its first piece (the original
     BERT recipe), the other pieces are ignored by the loss. Words cut off by
     `seq_length` are predicted "O".
+
+    Example:
+    >>> task = TokenClassificationTask(albert_tf.AlbertTokenizer(), seq_length=8)
+    >>> data = readers.TaggingData([["John", "Smithson", "runs"]], [["B-PER", "I-PER", "O"]],
+    ...                            ("O", "B-PER", "I-PER"))
+    >>> x, y = next(iter(task.dataset(data, batch_size=1)))
+    >>> y.numpy().tolist()  # [CLS] John Smith son runs [SEP] <pad> <pad>
+    [[-1, 1, 2, -1, 0, -1, -1, -1]]
     """
 
     name = "token_classification"
@@ -42,10 +50,7 @@ class TokenClassificationTask(Task):
         preprocessor = AlbertTokenClassificationPreprocessor(self.tokenizer, seq_length=self.seq_length)
         tag_index = {t: i for i, t in enumerate(data.tag_names)}
         tag_ids = [[tag_index.get(t, self.IGNORE) for t in tags] for tags in data.tags]
-        ds = tf.data.Dataset.from_tensor_slices(
-            (tf.ragged.constant(data.tokens, tf.string), tf.ragged.constant(tag_ids, tf.int32))
-        )
-        ds = shuffle_for_training(ds, len(data), training, seed).batch(batch_size)
+        columns = (tf.ragged.constant(data.tokens, tf.string), tf.ragged.constant(tag_ids, tf.int32))
 
         def pack(words, tags):
             x = preprocessor(words)
@@ -57,14 +62,7 @@ class TokenClassificationTask(Task):
             y = tf.where(first_piece, spread, self.IGNORE)
             return x, y, tf.where(first_piece, word_ids, -1)
 
-        return ds.map(pack, num_parallel_calls=tf.data.AUTOTUNE)
-
-    def dataset(self, data, batch_size, training=False, seed=0, labels=True):
-        import tensorflow as tf
-
-        ds = self._batches(data, batch_size, training, seed)
-        ds = ds.map(lambda x, y, first: (x, y) if labels else x)
-        return ds.prefetch(tf.data.AUTOTUNE)
+        return batched_examples(columns, len(data), batch_size, training, seed, pack)
 
     def score(self, model, data, batch_size=32, verbose=0):
         pred_tags = [["O"] * len(sentence) for sentence in data.tokens]
