@@ -394,6 +394,17 @@ class AlbertClient(_Base):
                 raise
             return rest_fn()
 
+    def _chunked(self, ranges, make_request, rpc, parse):
+        """Sends the chunks in order, each pinned to the version that answered the one before."""
+        parts, pinned, spec = [], None, None
+        for start, stop in ranges:
+            request = make_request(start, stop, pinned)
+            response = self._call(rpc, request, request.model_spec)
+            spec = _spec_of(response.model_spec, request.model_spec.signature_name)
+            pinned = spec.version if spec.version is not None else pinned
+            parts.append(parse(response))
+        return parts, spec
+
     def predict(self, inputs, *, signature=None, output_filter=None, version=None):
         """Runs `Predict` on texts, (text_a, text_b) pairs, or a dict of input arrays.
 
@@ -412,14 +423,12 @@ class AlbertClient(_Base):
             if count == 0:
                 raise errors.InvalidInputError("predict() got an empty batch: nothing to send.",
                                                target=self.target)
-            chunks, pinned, spec = [], version, None
-            for start, stop in self._builder.chunks(count):
-                request = self._builder.predict_request(columns, start, stop, signature, output_filter, pinned)
-                response = self._call(self._prediction.Predict, request, request.model_spec)
-                spec = _spec_of(response.model_spec, request.model_spec.signature_name)
-                pinned = spec.version if spec.version is not None else pinned
-                chunks.append(self._builder.predict_outputs(response))
-            return results.PredictResult(_merge_outputs(chunks), spec)
+            parts, spec = self._chunked(
+                self._builder.chunks(count),
+                lambda a, b, pinned: self._builder.predict_request(
+                    columns, a, b, signature, output_filter, pinned if pinned is not None else version),
+                self._prediction.Predict, self._builder.predict_outputs)
+            return results.PredictResult(_merge_outputs(parts), spec)
 
         return self._or_rest(over_grpc, lambda: self._rest.predict(
             inputs, signature=signature, output_filter=output_filter, version=version))
@@ -437,14 +446,12 @@ class AlbertClient(_Base):
 
         def over_grpc():
             built = self._builder.examples(examples)
-            rows, pinned, spec = [], version, None
-            for start, stop in self._builder.chunks(len(built)) or [(0, 0)]:
-                request = self._builder.classify_request(built[start:stop], context, signature, pinned)
-                response = self._call(self._prediction.Classify, request, request.model_spec)
-                spec = _spec_of(response.model_spec, request.model_spec.signature_name)
-                pinned = spec.version if spec.version is not None else pinned
-                rows.extend(self._builder.classifications(response))
-            return results.ClassifyResult(rows, spec)
+            parts, spec = self._chunked(
+                self._builder.chunks(len(built)) or [(0, 0)],
+                lambda a, b, pinned: self._builder.classify_request(
+                    built[a:b], context, signature, pinned if pinned is not None else version),
+                self._prediction.Classify, self._builder.classifications)
+            return results.ClassifyResult([row for part in parts for row in part], spec)
 
         return self._or_rest(over_grpc, lambda: self._rest.classify(
             examples, context=context, signature=signature, version=version,
@@ -456,14 +463,12 @@ class AlbertClient(_Base):
 
         def over_grpc():
             built = self._builder.examples(examples)
-            values, pinned, spec = [], version, None
-            for start, stop in self._builder.chunks(len(built)) or [(0, 0)]:
-                request = self._builder.regress_request(built[start:stop], context, signature, pinned)
-                response = self._call(self._prediction.Regress, request, request.model_spec)
-                spec = _spec_of(response.model_spec, request.model_spec.signature_name)
-                pinned = spec.version if spec.version is not None else pinned
-                values.extend(self._builder.regressions(response))
-            return results.RegressResult(values, spec)
+            parts, spec = self._chunked(
+                self._builder.chunks(len(built)) or [(0, 0)],
+                lambda a, b, pinned: self._builder.regress_request(
+                    built[a:b], context, signature, pinned if pinned is not None else version),
+                self._prediction.Regress, self._builder.regressions)
+            return results.RegressResult([v for part in parts for v in part], spec)
 
         return self._or_rest(over_grpc, lambda: self._rest.regress(
             examples, context=context, signature=signature, version=version,

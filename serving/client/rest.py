@@ -171,16 +171,19 @@ class RestClient:
                   if not output_filter or name in output_filter}
         return results.PredictResult(arrays, self._spec(signature, version))
 
-    def _examples(self, examples, text_feature):
+    def _examples_body(self, examples, context, signature, text_feature):
+        """The JSON body of a classify/regress call: texts go in feature `text_feature`."""
         feature = text_feature or self.text_feature
-        return [_to_json({feature: e} if isinstance(e, (str, bytes)) else e) for e in examples]
+        body = {"signature_name": signature,
+                "examples": [_to_json({feature: e} if isinstance(e, (str, bytes)) else e) for e in examples]}
+        if context is not None:
+            body["context"] = _to_json(context)
+        return body
 
     def classify(self, examples, *, context=None, signature=None, version=None, text_feature=None):
         """`POST .../M:classify` -> `ClassifyResult`."""
         signature = signature or self.classify_signature
-        body = {"signature_name": signature, "examples": self._examples(examples, text_feature)}
-        if context is not None:
-            body["context"] = _to_json(context)
+        body = self._examples_body(examples, context, signature, text_feature)
         answer = self._request(self._model_url(version) + ":classify", body)
         rows = [[(label, float(score)) for label, score in row] for row in answer["results"]]
         return results.ClassifyResult(rows, self._spec(signature, version))
@@ -188,9 +191,7 @@ class RestClient:
     def regress(self, examples, *, context=None, signature=None, version=None, text_feature=None):
         """`POST .../M:regress` -> `RegressResult`."""
         signature = signature or self.regress_signature
-        body = {"signature_name": signature, "examples": self._examples(examples, text_feature)}
-        if context is not None:
-            body["context"] = _to_json(context)
+        body = self._examples_body(examples, context, signature, text_feature)
         answer = self._request(self._model_url(version) + ":regress", body)
         return results.RegressResult([float(v) for v in answer["results"]], self._spec(signature, version))
 

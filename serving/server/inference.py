@@ -159,23 +159,22 @@ class Inference:
         for value in values:
             result.regressions.add().value = float(value)
 
-    def classify(self, request):
+    def _single_inference(self, request, method, response, fill_result):
+        """Answers one Classify or Regress request: `fill_result` writes `response.result`."""
         if not request.HasField("model_spec"):
             raise errors.invalid_argument("Missing ModelSpec")
-        servable, name, outputs, count = self._run_examples(request.model_spec, request.input, CLASSIFY_METHOD)
-        response = classification_pb2.ClassificationResponse()
+        servable, name, outputs, count = self._run_examples(request.model_spec, request.input, method)
         _fill_spec(response.model_spec, servable.model_name, servable.version, name)
-        self._classification_result(outputs, count, response.result)
+        fill_result(outputs, count, response.result)
         return response
 
+    def classify(self, request):
+        return self._single_inference(request, CLASSIFY_METHOD, classification_pb2.ClassificationResponse(),
+                                      self._classification_result)
+
     def regress(self, request):
-        if not request.HasField("model_spec"):
-            raise errors.invalid_argument("Missing ModelSpec")
-        servable, name, outputs, count = self._run_examples(request.model_spec, request.input, REGRESS_METHOD)
-        response = regression_pb2.RegressionResponse()
-        _fill_spec(response.model_spec, servable.model_name, servable.version, name)
-        self._regression_result(outputs, count, response.result)
-        return response
+        return self._single_inference(request, REGRESS_METHOD, regression_pb2.RegressionResponse(),
+                                      self._regression_result)
 
     def multi_inference(self, request):
         """Classify/Regress tasks on one shared input, one model (as TF Serving requires)."""

@@ -91,6 +91,20 @@ def _tensor(name, values, dtype):
     return tf.make_tensor_proto(array)
 
 
+def _only_input(input_names, values, what):
+    """Columns `{name: values}` for a signature with one input.
+
+    Raises:
+        ServingError: INVALID_ARGUMENT when the signature has several inputs,
+            so `what` must be a JSON object naming them.
+    """
+    if len(input_names) != 1:
+        raise errors.invalid_argument(
+            f"The signature has {len(input_names)} inputs {sorted(input_names)}: {what} must be a JSON "
+            "object naming them")
+    return {input_names[0]: values}
+
+
 def _example(features, where):
     if not isinstance(features, dict):
         raise errors.invalid_argument(f"{where} must be a JSON object of feature name -> values")
@@ -216,22 +230,14 @@ class RestApi:
                             "Failed to process element: every instance must have the same keys")
                     for key, value in row.items():
                         columns.setdefault(key, []).append(value)
-            elif len(input_names) == 1:
-                columns = {input_names[0]: rows}
             else:
-                raise errors.invalid_argument(
-                    f"The signature has {len(input_names)} inputs {sorted(input_names)}: each instance "
-                    "must be a JSON object naming them")
+                columns = _only_input(input_names, rows, "each instance")
         else:
             inputs = body["inputs"]
             if isinstance(inputs, dict) and not set(inputs) == {"b64"}:
                 columns = inputs
-            elif len(input_names) == 1:
-                columns = {input_names[0]: inputs}
             else:
-                raise errors.invalid_argument(
-                    f"The signature has {len(input_names)} inputs {sorted(input_names)}: 'inputs' must "
-                    "be a JSON object naming them")
+                columns = _only_input(input_names, inputs, "'inputs'")
         for key, values in columns.items():
             dtype = signature_def.inputs[key].dtype if key in signature_def.inputs else types_pb2.DT_STRING
             request.inputs[key].CopyFrom(_tensor(key, values, dtype))
@@ -249,7 +255,11 @@ class RestApi:
             return {"predictions": next(iter(jsonable.values()))}
         return {"predictions": [{k: v[i] for k, v in jsonable.items()} for i in range(count)]}
 
-    def _input(self, body, model_input):
+    def _example_request(self, request, match, body):
+        """Fills a Classify/Regress request's model spec and tf.Example input from the URL and body."""
+        self._spec(request.model_spec, match)
+        request.model_spec.signature_name = body.get("signature_name", "")
+        model_input = request.input
         examples = body.get("examples")
         if not isinstance(examples, list):
             raise errors.invalid_argument("'examples' must be a JSON list of objects")
@@ -262,18 +272,14 @@ class RestApi:
 
     def _classify(self, match, body):
         request = classification_pb2.ClassificationRequest()
-        self._spec(request.model_spec, match)
-        request.model_spec.signature_name = body.get("signature_name", "")
-        self._input(body, request.input)
+        self._example_request(request, match, body)
         response = self.inference.classify(request)
         return {"results": [[[c.label, c.score] for c in row.classes]
                             for row in response.result.classifications]}
 
     def _regress(self, match, body):
         request = regression_pb2.RegressionRequest()
-        self._spec(request.model_spec, match)
-        request.model_spec.signature_name = body.get("signature_name", "")
-        self._input(body, request.input)
+        self._example_request(request, match, body)
         response = self.inference.regress(request)
         return {"results": [r.value for r in response.result.regressions]}
 
