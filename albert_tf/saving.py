@@ -34,23 +34,31 @@ TASK_FILE = "task.json"
 
 
 @contextlib.contextmanager
-def atomic_directory(target):
+def atomic_directory(target, replace=False):
     """Yields a hidden staging directory that becomes `target` on success.
 
     The staging directory is a sibling of `target` (same filesystem, so the
     final `os.replace` is atomic); any exception removes it and re-raises,
-    leaving no trace of a half-written model or export.
+    leaving no trace of a half-written model or export, and the old
+    `target` untouched.
+
+    Args:
+        target: the directory to create.
+        replace: an existing `target` is replaced once the new one is
+            complete (removed just before the rename); else it is an error.
 
     Raises:
-        FileExistsError: `target` already exists.
+        FileExistsError: `target` exists and `replace` is False.
     """
     target = pathlib.Path(target)
-    if target.exists():
+    if target.exists() and not replace:
         raise FileExistsError(f"{target} already exists; refusing to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         yield staging
+        if replace and target.exists():
+            shutil.rmtree(target)
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -99,7 +107,7 @@ def _tokenizer_files(tokenizer):
     return {SPIECE_FILE: tokenizer.proto, TOKENIZER_FILE: json.dumps(settings, indent=2).encode()}
 
 
-def save(model, directory, tokenizer=None, task_info=None):
+def save(model, directory, tokenizer=None, task_info=None, replace=False):
     """Saves `model`, its tokenizer and its task metadata to `directory`, atomically.
 
     Args:
@@ -110,12 +118,14 @@ def save(model, directory, tokenizer=None, task_info=None):
             the model.
         task_info: optional JSON-able dict written as `task.json` (the
             fine-tuning task, `seq_length`, task options).
+        replace: replace an existing `directory` once the new one is
+            complete (see `atomic_directory`).
 
     Returns:
         The directory as a `pathlib.Path`.
 
     Raises:
-        FileExistsError: `directory` exists.
+        FileExistsError: `directory` exists and `replace` is False.
 
     Example:
     >>> model = albert_tf.AlbertClassifier(albert_tf.AlbertBackbone.from_preset("albert_tiny"))
@@ -128,7 +138,7 @@ def save(model, directory, tokenizer=None, task_info=None):
     files = _tokenizer_files(tokenizer) if tokenizer is not None else {}
     if task_info is not None:
         files[TASK_FILE] = json.dumps(task_info, indent=2, sort_keys=True).encode()
-    with atomic_directory(directory) as staging:
+    with atomic_directory(directory, replace=replace) as staging:
         model.save(staging / MODEL_FILE)
         for name, data in files.items():
             (staging / name).write_bytes(data)

@@ -16,9 +16,7 @@ of k steps, and Keras' epoch-end logs are averages over that interval.
 """
 
 import json
-import os
 import pathlib
-import shutil
 
 import keras
 
@@ -183,8 +181,5 @@ class DevEvaluation(keras.callbacks.Callback):
         if better:
             self.best, self.best_epoch = value, epoch
             self.best_weights = self.model.get_weights()
-            staging = self.best_dir.with_name(self.best_dir.name + ".new")
-            shutil.rmtree(staging, ignore_errors=True)
-            saving.save(self.model, staging, tokenizer=self.tokenizer, task_info=self.task_info)
-            shutil.rmtree(self.best_dir, ignore_errors=True)
-            os.replace(staging, self.best_dir)
+            saving.save(self.model, self.best_dir, tokenizer=self.tokenizer, task_info=self.task_info,
+                        replace=True)
