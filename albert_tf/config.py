@@ -148,6 +148,45 @@ class AlbertConfig:
         return dataclasses.replace(self, **changes)
 
 
+def check_seq_length(seq_length, max_position_embeddings, where):
+    """Fails when a packed length `seq_length` exceeds the model's positions.
+
+    Call it where the length is set (a preprocessor, a task, a config, a
+    command line), so that a too-long length fails there, naming the
+    limit, and not later as a shape error inside the position embeddings.
+
+    Args:
+        seq_length: int T, the packed length (specials included).
+        max_position_embeddings: int P, the model's position limit
+            (`AlbertConfig.max_position_embeddings`).
+        where: what set `seq_length` (e.g. "data.seq_length"), named in
+            the error.
+
+    Returns:
+        `seq_length`.
+
+    Raises:
+        ValueError: `seq_length > max_position_embeddings`, or `seq_length`
+            is not a positive int.
+
+    Example:
+    >>> check_seq_length(384, 512, "data.seq_length")
+    384
+    >>> check_seq_length(1024, 512, "data.seq_length")
+    Traceback (most recent call last):
+    ...
+    ValueError: data.seq_length: seq_length=1024 exceeds max_position_embeddings=512 of the model; use at most 512
+    """
+    if isinstance(seq_length, bool) or not isinstance(seq_length, int) or seq_length < 1:
+        raise ValueError(f"{where}: seq_length must be a positive int, got {seq_length!r}")
+    if seq_length > max_position_embeddings:
+        raise ValueError(
+            f"{where}: seq_length={seq_length} exceeds max_position_embeddings={max_position_embeddings} "
+            f"of the model; use at most {max_position_embeddings}"
+        )
+    return seq_length
+
+
 def _published(hidden, layers, heads, intermediate, version):
     # v1 trained with dropout 0.1; v2 turned dropout off.
     dropout = 0.1 if version == 1 else 0.0

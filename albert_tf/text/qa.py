@@ -1,4 +1,10 @@
-"""Question + context -> packed inputs with token -> character offsets.
+"""Question + context -> document-stride windows with token -> character offsets.
+
+Long contexts are cut into overlapping windows with the original
+`run_squad` semantics (`doc_stride`, the max-context flag of each token,
+an answer labelled only in a window that holds it whole), with TensorFlow
+ops only, so the same code runs in tf.data for training and inside the
+exported SavedModel that TF Serving runs.
 
 ALBERT's normalization changes the context string (whitespace runs
 collapse, `` becomes ", accents are dropped, "ﬁ" becomes "fi"), so
@@ -18,8 +24,9 @@ ids equal `AlbertTokenizer.tokenize(context)`.
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from albert_tf.config import check_seq_length
 from albert_tf.text import normalization
-from albert_tf.text.packer import AlbertPacker, _head, assemble
+from albert_tf.text.packer import _head, assemble
 from albert_tf.text.preprocessor import _check_tokenizer
 from albert_tf.text.tokenizer import _check_strings, _check_utf8
 
@@ -55,29 +62,51 @@ def _pair_marks(is_char, row_start):
 
 
 class AlbertQAPreprocessor(tf.Module):
-    """(question, context) -> `[CLS] question [SEP] context [SEP]` with offsets.
+    """(question, context) -> document-stride windows `[CLS] question [SEP] window [SEP]`.
 
-    The question keeps at most `max_question_length` pieces; the context
-    fills the rest of T (no document stride: a context longer than the
-    window is cut, and an answer outside it maps to position 0, [CLS], as
-    for unanswerable SQuAD 2.0 questions).
+    The question keeps at most `max_question_length` pieces. The context is
+    cut into windows as in the original `run_squad`: starting at its first
+    piece, each window takes up to `seq_length - len(question) - 3` context
+    pieces, the next starts `min(window length, doc_stride)` pieces later,
+    and the window that reaches the end is the last. A context that fits
+    gives one window (an empty context too). Each window carries the
+    code-point span of each context token in the ORIGINAL context and
+    whether the window is the token's "max context" window: the one where
+    `min(tokens left of it, tokens right of it) + 0.01 * window length` is
+    highest (the earliest on a tie), the window an answer start is read
+    from when decoding.
 
     Args:
         tokenizer: `AlbertTokenizer`.
         seq_length: int T.
         max_question_length: int, the most pieces kept from a question
             (default: 64, or T // 2 when that is smaller).
-        dynamic_padding: pad to the batch's longest row.
+        doc_stride: int >= 1, context pieces between the starts of
+            consecutive windows (windows shorter than that step by their
+            length, so no piece is skipped).
+        dynamic_padding: pad to the longest window of the batch.
+        max_position_embeddings: optional int, the model's position limit:
+            a `seq_length` above it fails here.
 
     Call args:
         questions: `tf.string` [B].
         contexts: `tf.string` [B].
 
     Returns:
-        dict of int32 [B, T] tensors: `input_word_ids`, `input_mask`,
-        `input_type_ids`, and `token_start_char`, `token_end_char`: the
-        code-point span [start, end) of each context token in the original
-        context (-1 on the question, [CLS], [SEP] and padding).
+        dict of W >= B windows, the windows of one example consecutive and
+        in order: int32 [W, T] `input_word_ids`, `input_mask`,
+        `input_type_ids`; int32 [W, T] `token_start_char`, `token_end_char`
+        (the code-point span [start, end) of each context token in the
+        original context, -1 on the question, [CLS], [SEP] and padding);
+        int32 [W, T] `token_is_max_context` (1 where this window is the
+        token's max-context window, 0 elsewhere and off the context); int32
+        [W] `example_index`, the row of `questions` / `contexts` of each
+        window.
+
+    Raises:
+        ValueError: `seq_length` < 5 or above `max_position_embeddings`,
+            `doc_stride` < 1, or `max_question_length` leaves no room for
+            the context.
 
     Example:
     >>> pre = AlbertQAPreprocessor(AlbertTokenizer(), seq_length=32)
@@ -85,21 +114,40 @@ class AlbertQAPreprocessor(tf.Module):
     >>> s, e = out["token_start_char"][0, 4], out["token_end_char"][0, 4]
     >>> "  Zoë   Smith  wrote it."[s:e]
     'Zoë'
+    >>> pre = AlbertQAPreprocessor(AlbertTokenizer(), seq_length=10, doc_stride=2)
+    >>> out = pre(tf.constant(["Who?"]), tf.constant(["one two three four five six seven"]))
+    >>> out["example_index"].numpy().tolist()  # 5 of the 7 context pieces per window
+    [0, 0]
+    >>> [" ".join(p.decode() for p in pre.tokenizer.id_to_piece(row[4:9]).numpy()) for row in out["input_word_ids"]]
+    ['▁one ▁two ▁three ▁four ▁five', '▁three ▁four ▁five ▁six ▁seven']
+    >>> out["token_is_max_context"][:, 4:9].numpy().tolist()
+    [[1, 1, 1, 1, 0], [0, 0, 1, 1, 1]]
     """
 
-    def __init__(self, tokenizer, seq_length=384, max_question_length=None, dynamic_padding=False, name=None):
+    def __init__(self, tokenizer, seq_length=384, max_question_length=None, doc_stride=128,
+                 dynamic_padding=False, max_position_embeddings=None, name=None):
         super().__init__(name=name or "albert_qa_preprocessor")
         self.tokenizer = _check_tokenizer(tokenizer)
+        if isinstance(seq_length, bool) or not isinstance(seq_length, int) or seq_length < 5:
+            raise ValueError(
+                f"seq_length must be an int >= 5 ([CLS] question [SEP] context [SEP]), got {seq_length!r}"
+            )
+        if max_position_embeddings is not None:
+            check_seq_length(seq_length, max_position_embeddings, "AlbertQAPreprocessor")
         if max_question_length is None:
             max_question_length = min(64, seq_length // 2)
         if not isinstance(max_question_length, int) or not 1 <= max_question_length <= seq_length - 4:
             raise ValueError(
-                f"max_question_length must be an int in [1, seq_length - 4 = {seq_length - 4}], "
+                f"max_question_length must be an int in [1, seq_length - 4 = {seq_length - 4}] "
+                f"(seq_length={seq_length} holds [CLS], [SEP], [SEP] and at least one context piece), "
                 f"got {max_question_length!r}"
             )
+        if isinstance(doc_stride, bool) or not isinstance(doc_stride, int) or doc_stride < 1:
+            raise ValueError(f"doc_stride must be an int >= 1 (context pieces between windows), got {doc_stride!r}")
         self.seq_length = seq_length
         self.max_question_length = max_question_length
-        self.packer = AlbertPacker.for_tokenizer(tokenizer, seq_length, truncation="waterfall", dynamic_padding=dynamic_padding)
+        self.doc_stride = doc_stride
+        self.dynamic_padding = bool(dynamic_padding)
 
     def normalize_with_alignment(self, texts):
         """Normalizes like `AlbertTokenizer.normalize`, keeping the alignment.
@@ -203,55 +251,139 @@ class AlbertQAPreprocessor(tf.Module):
         end_char = tf.maximum(end_char, start_char)
         return ids, start_char, end_char
 
-    def __call__(self, questions, contexts):
+    def _question_ids(self, questions):
+        question_ids = self.tokenizer.tokenize(questions)
+        return _head(question_ids, tf.fill([question_ids.nrows()], self.max_question_length))
+
+    def _check_pairs(self, questions, contexts):
         questions = _check_strings(questions, "AlbertQAPreprocessor questions")
         contexts = _check_strings(contexts, "AlbertQAPreprocessor contexts")
         if questions.shape.rank != 1 or contexts.shape.rank != 1:
             raise ValueError(
                 f"questions and contexts must be tf.string [B], got shapes {questions.shape} and {contexts.shape}"
             )
-        question_ids = self.tokenizer.tokenize(questions)
-        question_ids = _head(question_ids, tf.fill([question_ids.nrows()], self.max_question_length))
-        context_ids, start_char, end_char = self.tokenize_with_char_offsets(contexts)
-        question_trimmed, context_trimmed = self.packer.trim([question_ids, context_ids])
-        kept = tf.cast(context_trimmed.row_lengths(), tf.int32)
-        start_char, end_char = _head(start_char, kept), _head(end_char, kept)
-        none = question_trimmed.with_flat_values(tf.fill(tf.shape(question_trimmed.flat_values), -1))
+        return questions, contexts
 
-        dynamic = self.packer.dynamic_padding
-        ids, type_ids, mask = assemble(
-            [question_trimmed, context_trimmed],
-            self.tokenizer.cls_id,
-            self.tokenizer.sep_id,
-            self.tokenizer.pad_id,
-            self.seq_length,
-            dynamic,
+    def num_windows(self, questions, contexts):
+        """How many windows each (question, context) makes, without packing them.
+
+        Args:
+            questions: `tf.string` [B].
+            contexts: `tf.string` [B].
+
+        Returns:
+            int32 [B], each >= 1; their sum is W of `__call__`.
+
+        Example:
+        >>> pre = AlbertQAPreprocessor(AlbertTokenizer(), seq_length=12, doc_stride=3)
+        >>> pre.num_windows(tf.constant(["Who?", "Who?"]), tf.constant(["one two three four five six seven eight", "short"]))
+        <tf.Tensor: shape=(2,), dtype=int32, numpy=array([2, 1], dtype=int32)>
+        """
+        questions, contexts = self._check_pairs(questions, contexts)
+        question_lengths = tf.cast(self._question_ids(questions).row_lengths(), tf.int32)
+        context_lengths = tf.cast(self.tokenizer.tokenize(contexts).row_lengths(), tf.int32)
+        count, _, _ = _window_layout(question_lengths, context_lengths, self.seq_length, self.doc_stride)
+        return count
+
+    def __call__(self, questions, contexts):
+        questions, contexts = self._check_pairs(questions, contexts)
+        question_ids = self._question_ids(questions)
+        context_ids, start_char, end_char = self.tokenize_with_char_offsets(contexts)
+        context_lengths = tf.cast(context_ids.row_lengths(), tf.int32)
+        count, capacity, step = _window_layout(
+            tf.cast(question_ids.row_lengths(), tf.int32), context_lengths, self.seq_length, self.doc_stride
         )
-        starts, _, _ = assemble([none, start_char], -1, -1, -1, self.seq_length, dynamic)
-        ends, _, _ = assemble([none, end_char], -1, -1, -1, self.seq_length, dynamic)
+
+        # Window w of example b starts `k * step[b]` pieces into the context.
+        example_index = tf.repeat(tf.range(tf.size(count)), count)  # [W]
+        window_number = tf.ragged.range(count).flat_values  # [W], k
+        window_start = window_number * tf.gather(step, example_index)
+        window_length = tf.minimum(
+            tf.gather(context_lengths, example_index) - window_start, tf.gather(capacity, example_index)
+        )
+        positions = tf.ragged.range(window_start, window_start + window_length)  # [W, None]
+        # Index of each window token among all context tokens of the batch.
+        context_row_starts = tf.cast(context_ids.row_splits[:-1], tf.int32)
+        token = positions + tf.gather(context_row_starts, example_index)[:, None]
+
+        def window_values(values):
+            return token.with_flat_values(tf.gather(values.flat_values, token.flat_values))
+
+        window_ids = window_values(context_ids)
+        is_max_context = _max_context(positions, token, window_start, window_length, tf.size(context_ids.flat_values))
+        question_windows = tf.gather(question_ids, example_index)
+        question_none = question_windows.with_flat_values(tf.fill(tf.shape(question_windows.flat_values), -1))
+
+        def packed(segments, first, separator, pad):
+            return assemble(segments, first, separator, pad, self.seq_length, self.dynamic_padding)
+
+        tokenizer = self.tokenizer
+        ids, type_ids, mask = packed([question_windows, window_ids], tokenizer.cls_id, tokenizer.sep_id, tokenizer.pad_id)
+        starts, _, _ = packed([question_none, window_values(start_char)], -1, -1, -1)
+        ends, _, _ = packed([question_none, window_values(end_char)], -1, -1, -1)
+        question_zeros = question_windows.with_flat_values(tf.zeros_like(question_windows.flat_values))
+        max_context, _, _ = packed([question_zeros, tf.cast(is_max_context, tf.int32)], 0, 0, 0)
         return {
             "input_word_ids": ids,
             "input_mask": mask,
             "input_type_ids": type_ids,
             "token_start_char": starts,
             "token_end_char": ends,
+            "token_is_max_context": max_context,
+            "example_index": example_index,
         }
 
 
+def _window_layout(question_lengths, context_lengths, seq_length, doc_stride):
+    """The window plan of each example: (count, capacity, step), int32 [B] each.
+
+    Every window but the last holds `capacity` pieces, so consecutive
+    windows start `step = min(capacity, doc_stride)` apart and the windows
+    needed are the fewest with `(count - 1) * step + capacity >= N`.
+    """
+    capacity = seq_length - 3 - question_lengths
+    step = tf.minimum(capacity, doc_stride)
+    beyond_first = tf.maximum(context_lengths - capacity, 0)
+    count = 1 + (beyond_first + step - 1) // step
+    return count, capacity, step
+
+
+def _max_context(positions, token, window_start, window_length, num_tokens):
+    """bool ragged [W, None]: whether each window is its token's max-context window.
+
+    The score `min(left, right) + 0.01 * length` is compared as the
+    integer `100 * min(left, right) + length` (same order, no rounding); on
+    a tie the earliest window wins, as in the original.
+    """
+    left = positions - window_start[:, None]
+    right = (window_start + window_length - 1)[:, None] - positions
+    score = (100 * tf.minimum(left, right) + window_length[:, None]).flat_values
+    window = tf.cast(positions.value_rowids(), tf.int32)
+    tokens = token.flat_values
+    best = tf.math.unsorted_segment_max(score, tokens, num_tokens)
+    best_window = tf.math.unsorted_segment_min(
+        tf.where(tf.equal(score, tf.gather(best, tokens)), window, _BIG), tokens, num_tokens
+    )
+    return positions.with_flat_values(tf.equal(window, tf.gather(best_window, tokens)))
+
+
 def char_span_to_token_span(token_start_char, token_end_char, answer_start, answer_end):
-    """Answer character span -> start/end token positions (training labels).
+    """Answer character span -> start/end token positions in each window (training labels).
 
     Args:
-        token_start_char, token_end_char: int32 [B, T] from
+        token_start_char, token_end_char: int32 [W, T] from
             `AlbertQAPreprocessor` (-1 outside the context).
-        answer_start, answer_end: int [B], code-point span [start, end)
-            of the answer in the original context; a negative start means
-            no answer.
+        answer_start, answer_end: int [W], code-point span [start, end)
+            of each window's answer in the original context (gather an
+            example's answer by the windows' `example_index`); a negative
+            start means no answer.
 
     Returns:
-        `(start_positions, end_positions)` int32 [B]: the first and last
+        `(start_positions, end_positions)` int32 [W]: the first and last
         token overlapping the answer; 0 ([CLS]) for both when there is no
-        answer or it lies outside the packed window.
+        answer or the window does not hold it whole (the answer's
+        characters must lie between the start of the window's first context
+        token and the end of its last).
 
     Example:
     >>> pre = AlbertQAPreprocessor(AlbertTokenizer(), seq_length=32)
@@ -272,7 +404,14 @@ def char_span_to_token_span(token_start_char, token_end_char, answer_start, answ
     positions = tf.range(tf.shape(token_start_char)[1], dtype=tf.int32)[None, :]
     first = tf.reduce_min(tf.where(overlaps, positions, _BIG), axis=1)
     last = tf.reduce_max(tf.where(overlaps, positions, -1), axis=1)
-    # The answer counts only when it fits whole in the window.
+    # The answer counts only when it lies whole in the window: a token
+    # before or after the window may hold part of it.
+    context_start = tf.reduce_min(tf.where(is_context, token_start_char, _BIG), axis=1)
     context_end = tf.reduce_max(tf.where(is_context, token_end_char, -1), axis=1)
-    found = (first < _BIG) & (answer_start[:, 0] >= 0) & (answer_end[:, 0] <= context_end)
+    found = (
+        (first < _BIG)
+        & (answer_start[:, 0] >= 0)
+        & (answer_start[:, 0] >= context_start)
+        & (answer_end[:, 0] <= context_end)
+    )
     return tf.where(found, first, 0), tf.where(found, last, 0)

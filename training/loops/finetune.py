@@ -41,17 +41,16 @@ Example:
 """
 
 import json
-import math
 import os
 import pathlib
-import shutil
-import tempfile
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np  # noqa: E402
 
 from albert_tf import cli_flags  # noqa: E402
+from albert_tf.config import check_seq_length  # noqa: E402
+from albert_tf.saving import atomic_directory  # noqa: E402
 from training.config import FinetuningConfig  # noqa: E402
 from training.data.sources import SHIPPED, read_data  # noqa: E402
 from training.tasks import TASKS, get_task  # noqa: E402
@@ -206,25 +205,27 @@ def run_finetuning(config):
 
     tokenizer = _tokenizer_for(config)
     task = get_task(config.task, tokenizer, config.data.seq_length, **config.task_options)
+    # The backbone comes before the data: a packed length beyond its
+    # positions fails here, naming the limit, before any data is read.
+    strategy = distribute.get_strategy(runtime.strategy or "default", runtime.tpu_address)
+    with strategy.scope():
+        dtype = None if runtime.precision == "float32" else runtime.precision
+        backbone = build_backbone(config.model, dtype=dtype)
+    check_seq_length(config.data.seq_length, backbone.config.max_position_embeddings, "data.seq_length")
     source = config.data.source()
     train_data = read_data(source, "train", config.task)
     dev_data = read_data(source, "dev", config.task)
     monitor = train.monitor or task.primary_metric
     mode = "min" if monitor in ("mse", "loss") else "max"
 
-    steps_per_epoch = train.steps_per_epoch or math.ceil(len(train_data) / train.batch_size)
+    steps_per_epoch = train.steps_per_epoch or task.num_batches(train_data, train.batch_size)
     total_steps = steps_per_epoch * train.epochs
     train_ds = task.dataset(train_data, train.batch_size, training=True, seed=runtime.seed)
     if train.steps_per_epoch:
         train_ds = train_ds.repeat()
 
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = pathlib.Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
-    try:
-        strategy = distribute.get_strategy(runtime.strategy or "default", runtime.tpu_address)
+    with atomic_directory(output_dir, replace=True) as staging:
         with strategy.scope():
-            dtype = None if runtime.precision == "float32" else runtime.precision
-            backbone = build_backbone(config.model, dtype=dtype)
             model = task.build_model(backbone, train_data, dropout=config.model.dropout)
             optimizer = build_optimizer(config.optimizer, total_steps)
             if runtime.precision == "mixed_float16":
@@ -271,12 +272,6 @@ def run_finetuning(config):
         _write_json(staging / "metrics.json", summary)
         _write_json(staging / "history.json", history)
         plot_history(history, staging / "training_curves.png")
-        if output_dir.exists():
-            shutil.rmtree(output_dir)
-        os.replace(staging, output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     summary.update(model_dir=str(output_dir / "model"), output_dir=str(output_dir))
     return summary
 

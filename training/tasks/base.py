@@ -7,6 +7,8 @@ task's official metrics. The loops in `training.loops` run any task the
 same way; `training.tasks` lists them.
 """
 
+import math
+
 
 class Task:
     """What fine-tuning and evaluation need to know about one kind of task.
@@ -39,6 +41,10 @@ class Task:
 
     def compile_args(self):
         raise NotImplementedError
+
+    def num_batches(self, data, batch_size):
+        """Batches in one pass over `data` (one epoch of `dataset`)."""
+        return math.ceil(len(data) / batch_size)
 
     def _batches(self, data, batch_size, training=False, seed=0):
         """Batches (x, y, *extras) of `data`; the extras serve `score` (e.g. offsets)."""
