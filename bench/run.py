@@ -27,7 +27,7 @@ import traceback
 
 from training import plots
 
-BENCHMARKS = ["tokenization", "inference", "pretraining", "finetuning", "serving"]
+BENCHMARKS = ["tokenization", "inference", "pretraining", "finetuning", "serving", "qa"]
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 

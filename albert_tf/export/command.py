@@ -26,10 +26,14 @@ def add_arguments(parser):
     parser.add_argument("--format", choices=FORMATS, default="serving", help="what to write (default: serving)")
     parser.add_argument("--version", type=int, default=None, help="version number (default: next after existing)")
     parser.add_argument("--seq-length", type=int, default=None,
-                        help="truncation length (default: the model's max positions; 128 for preprocess)")
+                        help="truncation length (default: the fine-tuning seq_length in the model directory's "
+                             "task.json, else the model's max positions; 128 for preprocess)")
     parser.add_argument("--labels", default=None, help="comma-separated class names, in label-id order")
     parser.add_argument("--text-pair", action="store_true", help="sequence classifier on text + text_pair")
-    parser.add_argument("--max-answer-length", type=int, default=30, help="span QA: longest answer in tokens")
+    parser.add_argument("--max-answer-length", type=int, default=None,
+                        help="span QA: longest answer in tokens (default: task.json's, else 30)")
+    parser.add_argument("--doc-stride", type=int, default=None,
+                        help="span QA: context tokens between the starts of two windows (default: task.json's, else 128)")
     cli_flags.add_flag(parser, "--spiece-model", "--spiece",
                        help="SentencePiece model (default: the model directory's, else the shipped 30k-clean)")
     cli_flags.add_lower_case(parser, help="lowercase the text (default: what the model directory records, "
@@ -62,9 +66,15 @@ def run(args):
         print(f"wrote TF Hub-style encoder module to {path}")
         return 0
     labels = [label.strip() for label in args.labels.split(",")] if args.labels else None
+    # The export packs text as fine-tuning did, unless a flag says otherwise.
+    info = saving.read_task_info(args.model_dir)
+    options = info.get("task_options") or {}
     path = export_saved_model(
-        model, tokenizer, args.output_dir, version=args.version, seq_length=args.seq_length,
-        labels=labels, text_pair=args.text_pair, max_answer_length=args.max_answer_length,
+        model, tokenizer, args.output_dir, version=args.version,
+        seq_length=args.seq_length or info.get("seq_length"),
+        labels=labels, text_pair=args.text_pair,
+        max_answer_length=args.max_answer_length or options.get("max_answer_length", 30),
+        doc_stride=args.doc_stride or options.get("doc_stride", 128),
     )
     print(f"wrote SavedModel version {path.name} to {path}")
     return 0

@@ -8,7 +8,8 @@ warmup batches. `SERVING_MODULES` maps each task name of the registry to
 its module class; `serving_module_class(model)` looks one up.
 
 Shapes: B batch, T packed length (the batch's longest row, at most
-seq_length), C classes or choices, H hidden, P masked positions.
+seq_length), C classes or choices, H hidden, P masked positions, W span QA
+windows (each question's context cut into one or more).
 """
 
 import abc
@@ -21,9 +22,13 @@ from albert_tf import text
 from albert_tf.backbone import INPUT_NAMES
 from albert_tf.export import warmup
 from albert_tf.tasks import registry
+from albert_tf.text import normalization
 
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
+
+# Beyond any index or offset of a packed batch.
+_FAR = 2**30
 
 _WARMUP_TEXTS = [
     "A gripping, beautifully shot film.",
@@ -58,31 +63,6 @@ def _check_labels(labels, num_classes, task):
     return labels
 
 
-def _best_spans(start_logits, end_logits, allowed, max_answer_length):
-    """Best span (s <= e < s + max_answer_length) with both ends `allowed`.
-
-    Args:
-        start_logits, end_logits: float32 [B, T].
-        allowed: bool [B, T], True on context tokens.
-        max_answer_length: int, longest answer in tokens.
-
-    Returns:
-        start, end int32 [B] token indices, score float32 [B], found bool [B].
-    """
-    length = tf.shape(start_logits)[1]
-    scores = start_logits[:, :, None] + end_logits[:, None, :]
-    position = tf.range(length)
-    span = position[None, :] - position[:, None]
-    band = (span >= 0) & (span < max_answer_length)
-    valid = band[None] & allowed[:, :, None] & allowed[:, None, :]
-    scores = tf.where(valid, scores, tf.fill(tf.shape(scores), -np.inf))
-    best = tf.argmax(tf.reshape(scores, [tf.shape(scores)[0], -1]), axis=-1, output_type=tf.int32)
-    start, end = best // length, best % length
-    found = tf.reduce_any(valid, axis=[1, 2])
-    score = tf.gather(tf.reshape(scores, [tf.shape(scores)[0], -1]), best, batch_dims=1)
-    return start, end, tf.where(found, score, tf.zeros_like(score)), found
-
-
 class ServingModule(abc.ABC):
     """The signatures of one task model: shared pieces, per-task subclasses.
 
@@ -101,6 +81,7 @@ class ServingModule(abc.ABC):
             default "0", "1", ...).
         text_pair: serve (text, text_pair) rows (tasks that take pairs).
         max_answer_length: longest answer in tokens (span QA).
+        doc_stride: context tokens between the starts of two windows (span QA).
 
     Raises:
         ValueError: `labels` or `text_pair` given to a task without them, or
@@ -118,7 +99,8 @@ class ServingModule(abc.ABC):
     takes_labels = False
     takes_text_pair = False
 
-    def __init__(self, model, tokenizer, seq_length, labels=None, text_pair=False, max_answer_length=30):
+    def __init__(self, model, tokenizer, seq_length, labels=None, text_pair=False, max_answer_length=30,
+                 doc_stride=128):
         self.task = registry.task_name_of(model)
         if text_pair and not self.takes_text_pair:
             raise ValueError(f"text_pair=True is for sequence classifiers, not a {self.task} model")
@@ -132,6 +114,7 @@ class ServingModule(abc.ABC):
         self.labels = labels
         self.text_pair = text_pair
         self.max_answer_length = max_answer_length
+        self.doc_stride = doc_stride
         self.preprocessor = self.make_preprocessor()
 
     def make_preprocessor(self):
@@ -350,29 +333,188 @@ class TokenClassificationServingModule(ServingModule):
         }
 
 
-class SpanQAServingModule(ServingModule):
-    """Extractive QA: the best span of the context, cut from the original string.
+def _solid_bounds(contexts, example_index, token_start_char, token_end_char):
+    """Where each token's span starts and ends once whitespace is trimmed off.
 
-    serving_default: `question` [B], `context` [B] -> `start_logits`,
-    `end_logits` f32 [B, T], `answer_text` string [B], `answer_start`,
-    `answer_end` i32 [B] (code-point offsets into `context`, end exclusive;
-    -1 and "" when no context token fits), `answer_score` f32 [B].
+    An answer is cut from the original context and stripped of the
+    whitespace at its ends (Python's `str.isspace`), as
+    `training.squad.decode_span` does: a span from token s to token e
+    becomes [first_solid[s], last_solid_end[e]), empty (no answer text)
+    when first_solid[s] >= token_end_char[e].
+
+    Args:
+        contexts: `tf.string` [B], the original contexts.
+        example_index: int32 [W], the context of each window.
+        token_start_char, token_end_char: int32 [W, T] code-point spans.
+
+    Returns:
+        `(first_solid, last_solid_end)` int32 [W, T]: the first
+        non-whitespace character at or after each token's start, and 1 +
+        the last non-whitespace character before each token's end (code
+        points of the token's context; meaningless on non-context tokens).
+    """
+    chars = tf.strings.unicode_split(contexts, "UTF-8")
+    is_space = tf.strings.regex_full_match(chars.flat_values, normalization.whitespace_class())
+    # Flat positions (over all contexts) of the non-whitespace characters, sorted.
+    solid = tf.cast(tf.where(~is_space)[:, 0], tf.int32)
+    row_start = tf.gather(tf.cast(chars.row_splits, tf.int32), example_index)[:, None]
+    shape = tf.shape(token_start_char)
+    flat_starts = tf.reshape(row_start + token_start_char, [-1])
+    flat_ends = tf.reshape(row_start + token_end_char, [-1])
+    after = tf.concat([solid, [_FAR]], axis=0)
+    before = tf.concat([[-_FAR], solid], axis=0)
+    first_solid = tf.gather(after, tf.searchsorted(solid, flat_starts, side="left"))
+    # searchsorted(solid, end) counts the solid characters before `end`: the
+    # last of them is before[count].
+    last_solid = tf.gather(before, tf.searchsorted(solid, flat_ends, side="left"))
+    return (tf.reshape(first_solid, shape) - row_start,
+            tf.reshape(last_solid + 1, shape) - row_start)
+
+
+def _window_answers(windows, start_logits, end_logits, first_solid, max_answer_length):
+    """The best span of each window.
+
+    A span starts on a context token of the window whose max-context window
+    this is, ends on a context token at most `max_answer_length - 1` tokens
+    later and holds some non-whitespace text; its score is start logit +
+    end logit, summed in float64 as `training.squad.decode_span` ranks them.
+    Every (start, end) pair is searched (no n-best cut).
+
+    Args:
+        windows: the `AlbertQAPreprocessor` dict ([W, T] tensors).
+        start_logits, end_logits: float32 [W, T].
+        first_solid: int32 [W, T] from `_solid_bounds`.
+        max_answer_length: int L.
+
+    Returns:
+        `(start, end, start_logit, end_logit)`: int32 [W] token positions
+        and their float64 [W] logits; start_logit is -inf in a window
+        without any valid span.
+    """
+    starts, ends = windows["token_start_char"], windows["token_end_char"]
+    length = tf.shape(starts)[1]
+    is_context = (starts >= 0) & (ends > starts)
+    # Candidates on a [W, T, L] grid: start t, end t + k.
+    end_position = tf.range(length)[:, None] + tf.range(max_answer_length)[None, :]
+    in_window = end_position < length
+    end_position = tf.minimum(end_position, length - 1)
+    valid = (
+        (is_context & (windows["token_is_max_context"] > 0))[:, :, None]
+        & tf.gather(is_context, end_position, axis=1)
+        & in_window[None]
+        & (first_solid[:, :, None] < tf.gather(ends, end_position, axis=1))
+    )
+    start64, end64 = tf.cast(start_logits, tf.float64), tf.cast(end_logits, tf.float64)
+    scores = start64[:, :, None] + tf.gather(end64, end_position, axis=1)
+    scores = tf.where(valid, scores, tf.constant(-np.inf, tf.float64))
+    best = tf.argmax(tf.reshape(scores, [tf.shape(scores)[0], -1]), axis=-1, output_type=tf.int32)
+    start = best // max_answer_length
+    end = tf.gather_nd(end_position, tf.stack([start, best % max_answer_length], axis=-1))
+    found = tf.reduce_any(valid, axis=[1, 2])
+    start_logit = tf.where(found, tf.gather(start64, start, batch_dims=1), tf.constant(-np.inf, tf.float64))
+    return start, end, start_logit, tf.gather(end64, end, batch_dims=1)
+
+
+def _merge_answers(contexts, windows, start_logits, end_logits, max_answer_length):
+    """Per question: the best span over its windows, cut from the original context.
+
+    The semantics of `training.squad.decode_span(..., version_2=False)`
+    with every (start, end) pair searched: the best span over all windows
+    of the question; the null score is the minimum over its windows of
+    start + end logit at [CLS]; `null_score_diff` = null score - best span
+    score. No thresholding: a caller predicts "no answer" when
+    `null_score_diff` exceeds its threshold (SQuAD 2.0).
+
+    Shapes: B questions, W windows, T packed length.
+
+    Args:
+        contexts: `tf.string` [B].
+        windows: the `AlbertQAPreprocessor` dict ([W, T] tensors and
+            `example_index` [W]).
+        start_logits, end_logits: float32 [W, T].
+        max_answer_length: int, longest answer in tokens.
+
+    Returns:
+        dict: `answer_text` string [B], `answer_start`, `answer_end` int32
+        [B] (code points, end exclusive; -1 when no span exists, e.g. an
+        empty context), `answer_score` float32 [B] (0 without a span),
+        `null_score_diff` float32 [B] (+inf without a span).
+    """
+    example = windows["example_index"]
+    count = tf.shape(contexts)[0]
+    first_solid, last_solid_end = _solid_bounds(
+        contexts, example, windows["token_start_char"], windows["token_end_char"]
+    )
+    start, end, start_logit, end_logit = _window_answers(
+        windows, start_logits, end_logits, first_solid, max_answer_length
+    )
+    score = start_logit + end_logit
+    best = tf.math.unsorted_segment_max(score, example, count)
+    # The first window of its question that reaches the question's best score.
+    window = tf.range(tf.shape(example)[0])
+    is_best = (score > -np.inf) & tf.equal(score, tf.gather(best, example))
+    best_window = tf.math.unsorted_segment_min(tf.where(is_best, window, _FAR), example, count)
+    found = best_window < _FAR
+    best_window = tf.where(found, best_window, 0)
+
+    def pick(values):
+        return tf.gather(values, best_window)
+
+    answer_start = tf.where(found, tf.gather_nd(first_solid, tf.stack([best_window, pick(start)], -1)), -1)
+    answer_end = tf.where(found, tf.gather_nd(last_solid_end, tf.stack([best_window, pick(end)], -1)), -1)
+    null = tf.math.unsorted_segment_min(
+        tf.cast(start_logits[:, 0], tf.float64) + tf.cast(end_logits[:, 0], tf.float64), example, count
+    )
+    null_score_diff = tf.where(found, null - pick(start_logit) - pick(end_logit), tf.constant(np.inf, tf.float64))
+    answer_text = tf.strings.substr(
+        contexts, tf.maximum(answer_start, 0), tf.maximum(answer_end - answer_start, 0), unit="UTF8_CHAR"
+    )
+    return {
+        "answer_text": answer_text,
+        "answer_start": answer_start,
+        "answer_end": answer_end,
+        "answer_score": tf.cast(tf.where(found, pick(score), tf.zeros_like(best)), tf.float32),
+        "null_score_diff": tf.cast(null_score_diff, tf.float32),
+    }
+
+
+class SpanQAServingModule(ServingModule):
+    """Extractive QA on contexts of any length: windows in, one answer per question out.
+
+    The context is cut into `doc_stride` windows in the graph
+    (`AlbertQAPreprocessor`), the model runs on every window, and the
+    windows of each question are merged as `training.squad.decode_span`
+    does (every (start, end) pair searched, start on a token's max-context
+    window, at most `max_answer_length` tokens).
+
+    serving_default: `question` [B], `context` [B] -> `answer_text` string
+    [B] (the best span, cut from the original context and stripped of
+    whitespace), `answer_start`, `answer_end` i32 [B] (code-point offsets
+    into `context`, end exclusive; -1 and "" when no span exists),
+    `answer_score` f32 [B] (start + end logit), `null_score_diff` f32 [B]
+    ([CLS] score minus the best span's; predict "no answer" above a
+    threshold). serve_token_ids takes and returns one row per window.
 
     Example:
     >>> model = AlbertSpanQA(AlbertBackbone.from_preset("albert_tiny"))
     >>> tokenizer = AlbertTokenizer(albert_tf.resources.path("albert-30k-clean.model"))
-    >>> module = SpanQAServingModule(model, tokenizer, seq_length=32)
-    >>> context = "Zoe Smith wrote it in 1851."
-    >>> out = module.serve_text(tf.constant(["Who wrote it?"]), tf.constant([context]))
+    >>> module = SpanQAServingModule(model, tokenizer, seq_length=24, doc_stride=8)
+    >>> question = tf.constant(["Who wrote it?"])
+    >>> context = "Zoe Smith wrote it in 1851, at home, in a small room above the harbour of the old town."
+    >>> module.preprocessor.num_windows(question, tf.constant([context])).numpy()  # 22 pieces, 17 a window
+    array([2], dtype=int32)
+    >>> out = module.serve_text(question, tf.constant([context]))
     >>> start, end = int(out["answer_start"][0]), int(out["answer_end"][0])
-    >>> out["answer_text"][0].numpy().decode() == context[start:end]
+    >>> out["answer_text"][0].numpy().decode() == context[start:end] != ""
     True
     """
 
     task_names = ("span_qa",)
 
     def make_preprocessor(self):
-        return text.AlbertQAPreprocessor(self.tokenizer, self.seq_length, dynamic_padding=True)
+        return text.AlbertQAPreprocessor(
+            self.tokenizer, self.seq_length, doc_stride=self.doc_stride, dynamic_padding=True
+        )
 
     def run_model(self, ids):
         out = self.model(ids, training=False)
@@ -382,30 +524,21 @@ class SpanQAServingModule(ServingModule):
         return [_strings("question"), _strings("context")]
 
     def serve_text(self, question, context):
-        packed = self.preprocessor(question, context)
-        out = self.run_model({name: packed[name] for name in INPUT_NAMES})
-        starts, ends = packed["token_start_char"], packed["token_end_char"]
-        start, end, score, found = _best_spans(
-            out["start_logits"], out["end_logits"], starts >= 0, self.max_answer_length
+        same_batch = tf.debugging.assert_equal(
+            tf.size(question), tf.size(context),
+            message="question and context must have the same batch size B: one context per question",
         )
-        char_start = tf.where(found, tf.gather(starts, start, batch_dims=1), -1)
-        char_end = tf.where(found, tf.gather(ends, end, batch_dims=1), -1)
-        answer = tf.strings.substr(
-            context, tf.maximum(char_start, 0), tf.maximum(char_end - char_start, 0), unit="UTF8_CHAR"
-        )
-        return {
-            "start_logits": out["start_logits"],
-            "end_logits": out["end_logits"],
-            "answer_text": answer,
-            "answer_start": char_start,
-            "answer_end": char_end,
-            "answer_score": score,
-        }
+        with tf.control_dependencies([same_batch]):
+            question, context = tf.identity(question), tf.identity(context)
+        windows = self.preprocessor(question, context)
+        out = self.run_model({name: windows[name] for name in INPUT_NAMES})
+        return _merge_answers(context, windows, out["start_logits"], out["end_logits"], self.max_answer_length)
 
     def warmup_batches(self):
         texts = _WARMUP_TEXTS
+        # The long context makes several windows at any seq_length up to 512.
         return [{"question": ["What is it?"], "context": texts[:1]},
-                {"question": ["Who holds it up?"] * 2, "context": texts[2:]}]
+                {"question": ["Who holds it up?"] * 2, "context": [texts[3], " ".join(texts * 12)]}]
 
 
 class MultipleChoiceServingModule(ServingModule):

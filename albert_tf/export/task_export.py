@@ -71,6 +71,7 @@ def export_saved_model(
     labels=None,
     text_pair=False,
     max_answer_length=30,
+    doc_stride=128,
     model_name=None,
 ):
     """Exports a task model with its tokenizer as a raw-text SavedModel for TF Serving.
@@ -83,7 +84,7 @@ def export_saved_model(
     classifiers `classify` / `regress` on serialized tf.Examples (see
     README.md for inputs and outputs of each task). `albert_export.json`
     records the task name, labels, seq_length, text_pair,
-    max_answer_length, the signatures, the `AlbertConfig` and the
+    max_answer_length, doc_stride, the signatures, the `AlbertConfig` and the
     tokenizer settings (`do_lower_case`, `keep_accents`).
 
     Args:
@@ -99,6 +100,8 @@ def export_saved_model(
         labels: class names (classifiers, token classifiers), default "0", "1", ...
         text_pair: the sequence classifier takes `text` + `text_pair`.
         max_answer_length: span QA, longest answer in tokens.
+        doc_stride: span QA, context tokens between the starts of two
+            windows of a long context.
         model_name: model name written in the warmup requests (default: the
             base directory's name).
 
@@ -107,8 +110,8 @@ def export_saved_model(
 
     Raises:
         TypeError: `model` is no albert_tf model, or `tokenizer` no `AlbertTokenizer`.
-        ValueError: a bad `seq_length`, `version`, `labels`, `text_pair` or
-            `max_answer_length`, or an op TF Serving does not link.
+        ValueError: a bad `seq_length`, `version`, `labels`, `text_pair`,
+            `max_answer_length` or `doc_stride`, or an op TF Serving does not link.
         FileExistsError: the version directory exists.
 
     Example:
@@ -136,7 +139,7 @@ def export_saved_model(
         )
     if not hasattr(tokenizer, "tokenize") or not isinstance(getattr(tokenizer, "proto", None), bytes):
         raise TypeError(f"tokenizer must be an albert_tf.text.AlbertTokenizer, got {type(tokenizer).__name__}")
-    module = module_class(model, tokenizer, seq_length, labels, text_pair, max_answer_length)
+    module = module_class(model, tokenizer, seq_length, labels, text_pair, max_answer_length, doc_stride)
     if not isinstance(max_answer_length, int) or max_answer_length < 1:
         raise ValueError(f"max_answer_length must be a positive int, got {max_answer_length!r}")
     base_dir = pathlib.Path(base_dir)
@@ -159,6 +162,7 @@ def export_saved_model(
         "seq_length": seq_length,
         "text_pair": bool(text_pair),
         "max_answer_length": max_answer_length,
+        "doc_stride": doc_stride,
         "signatures": sorted(functions),
         "albert_config": backbone.config.to_dict(),
         "tokenizer": {"do_lower_case": tokenizer.do_lower_case, "keep_accents": tokenizer.keep_accents},

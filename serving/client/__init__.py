@@ -24,6 +24,8 @@ from .errors import (
 )
 from .rest import RestClient
 from .results import (
+    Answer,
+    AnswerResult,
     ClassifyResult,
     ModelMetadata,
     ModelSpec,
@@ -48,6 +50,8 @@ __all__ = [
     "DeadlineExceededError",
     "UnimplementedError",
     "ModelSpec",
+    "Answer",
+    "AnswerResult",
     "Prediction",
     "PredictResult",
     "ClassifyResult",

@@ -351,6 +351,9 @@ class AlbertClient(_Base):
     >>> client = AlbertClient("localhost:8500", "albert")           # doctest: +SKIP
     >>> client.predict(["a gripping film"]).predictions[0].label    # doctest: +SKIP
     'positive'
+    >>> squad = AlbertClient("localhost:8500", "squad")             # doctest: +SKIP
+    >>> squad.answer("Who wrote it?", "It was written by Zoe Smith.")[0].text  # doctest: +SKIP
+    'Zoe Smith'
     """
 
     def __init__(self, target, model_name, **kwargs):
@@ -432,6 +435,35 @@ class AlbertClient(_Base):
 
         return self._or_rest(over_grpc, lambda: self._rest.predict(
             inputs, signature=signature, output_filter=output_filter, version=version))
+
+    def answer(self, questions, contexts, *, signature=None, version=None, null_score_diff_threshold=0.0):
+        """Answers questions from their contexts with an albert_tf span QA export.
+
+        The export cuts each context into windows, runs the model and merges
+        the windows itself; a call sends raw text and gets one answer per
+        question, in `max_batch_size` chunks pinned to one version.
+
+        Args:
+            questions: a str, or a list of str `[B]`.
+            contexts: the context of each question (same form and length).
+            signature: overrides the client's signature for this call.
+            version: pins this call to a version.
+            null_score_diff_threshold: an answer's `is_answer` is False when
+                its `null_score_diff` exceeds this (SQuAD 2.0 models; give
+                `float("inf")` for a model trained on answerable questions only).
+
+        Returns:
+            `AnswerResult`: one `Answer` (text, start, end, score,
+            null_score_diff, is_answer) per question.
+
+        Raises:
+            InvalidInputError: lists of different lengths, no question, or an
+                empty context (checked before sending).
+            SignatureError: the signature has no answer outputs.
+        """
+        columns = results.answer_columns(questions, contexts)
+        result = self.predict(columns, signature=signature, version=version)
+        return results.AnswerResult.from_outputs(result.outputs, result.model_spec, null_score_diff_threshold)
 
     def classify(self, examples, *, context=None, signature=None, version=None):
         """Runs `Classify` on texts (put in feature `text_feature`) or feature dicts.
@@ -607,6 +639,12 @@ class AsyncAlbertClient(_Base):
 
         return await self._or_rest(over_grpc(), lambda: self._rest.predict(
             inputs, signature=signature, output_filter=output_filter, version=version))
+
+    async def answer(self, questions, contexts, *, signature=None, version=None, null_score_diff_threshold=0.0):
+        """See `AlbertClient.answer`."""
+        columns = results.answer_columns(questions, contexts)
+        result = await self.predict(columns, signature=signature, version=version)
+        return results.AnswerResult.from_outputs(result.outputs, result.model_spec, null_score_diff_threshold)
 
     async def classify(self, examples, *, context=None, signature=None, version=None):
         """See `AlbertClient.classify`."""

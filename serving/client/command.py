@@ -4,8 +4,11 @@ Prints one JSON object per input line: the label, label id and
 probabilities for a classifier (or the raw outputs of any other model).
 Texts come from the command line, a file (`--file`, one per line) or stdin
 (`--file -`); pairs are tab-separated "text_a<TAB>text_b" lines with `--pairs`.
+A span QA model answers `--question` (repeatable) from `--context` or
+`--context-file`: one JSON object per question.
 
     albert-tf query --target localhost:8500 --model-name albert "a gripping film"
+    albert-tf query --model-name squad --question "Who wrote it?" --context-file article.txt
 """
 
 import argparse
@@ -48,6 +51,13 @@ def add_arguments(parser):
     parser.add_argument("--label", help="pin a version label (e.g. stable, canary)")
     parser.add_argument("--method", choices=["predict", "classify", "regress", "status", "metadata"],
                         default="predict")
+    parser.add_argument("--question", action="append", default=[],
+                        help="span QA: a question to answer from the context (repeatable)")
+    context = parser.add_mutually_exclusive_group()
+    context.add_argument("--context", help="span QA: the context the answers are cut from")
+    context.add_argument("--context-file", help="span QA: read the context from this file (UTF-8)")
+    parser.add_argument("--null-score-diff-threshold", type=float, default=0.0,
+                        help="span QA: is_answer is false above this null score difference (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per call, retries included")
     parser.add_argument("--retries", type=int, default=3, help="retries when the server is UNAVAILABLE")
     parser.add_argument("--max-batch-size", type=int, default=64, help="texts per request")
@@ -72,6 +82,25 @@ def _texts(args):
             pairs.append(tuple(parts))
         return pairs
     return texts
+
+
+def _context(args):
+    if args.context_file is None:
+        return args.context
+    with open(args.context_file, encoding="utf-8") as f:
+        return f.read()
+
+
+def _print_answers(client, args):
+    context = _context(args)
+    if context is None:
+        raise SystemExit("--question needs --context or --context-file")
+    result = client.answer(args.question, [context] * len(args.question),
+                           null_score_diff_threshold=args.null_score_diff_threshold)
+    for question, answer in zip(args.question, result):
+        print(json.dumps({"question": question, "answer": answer.text, "start": answer.start, "end": answer.end,
+                          "score": answer.score, "null_score_diff": answer.null_score_diff,
+                          "is_answer": answer.is_answer}))
 
 
 def _plain(value):
@@ -107,6 +136,11 @@ def run(args):
                 for name, sig in meta.signatures.items()
             }, indent=2))
             return 0
+        if args.question:
+            _print_answers(client, args)
+            return 0
+        if args.context is not None or args.context_file is not None:
+            raise SystemExit("--context and --context-file go with --question")
         texts = _texts(args)
         if not texts:
             raise SystemExit("No texts given: pass them as arguments or with --file.")

@@ -171,6 +171,12 @@ class RestClient:
                   if not output_filter or name in output_filter}
         return results.PredictResult(arrays, self._spec(signature, version))
 
+    def answer(self, questions, contexts, *, signature=None, version=None, null_score_diff_threshold=0.0):
+        """`POST .../M:predict` on a span QA export -> `AnswerResult` (see `AlbertClient.answer`)."""
+        columns = results.answer_columns(questions, contexts)
+        result = self.predict(columns, signature=signature, version=version)
+        return results.AnswerResult.from_outputs(result.outputs, result.model_spec, null_score_diff_threshold)
+
     def _examples_body(self, examples, context, signature, text_feature):
         """The JSON body of a classify/regress call: texts go in feature `text_feature`."""
         feature = text_feature or self.text_feature

@@ -1,10 +1,12 @@
-"""Export test helpers: a fresh-process runner and array comparison.
+"""Export test helpers: a fresh-process runner, array comparison, long QA contexts.
 
 Exported SavedModels must load where albert_tf and Keras are absent (TF
 Serving, a plain TF client), so reloads run in a subprocess that imports
 only what the script names, and exchange arrays through pickle files.
 """
 
+import gzip
+import json
 import os
 import pickle
 import subprocess
@@ -44,3 +46,12 @@ def assert_close(actual, expected, atol=1e-6, what=""):
         assert actual.tolist() == expected.tolist(), f"{what}: {actual!r} != {expected!r}"
     else:
         np.testing.assert_allclose(actual, expected, atol=atol, rtol=0, err_msg=what)
+
+
+def long_contexts(count):
+    """The `count` shortest shipped Disfl-QA contexts of 600+ characters (many QA windows)."""
+    from albert_tf import resources
+
+    with gzip.open(resources.path("disfl_qa.jsonl.gz"), "rt", encoding="utf-8") as f:
+        contexts = {json.loads(line)["context"] for line in f}
+    return sorted((c for c in contexts if len(c) >= 600), key=lambda c: (len(c), c))[:count]
