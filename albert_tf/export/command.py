@@ -75,6 +75,7 @@ def run(args):
         labels=labels, text_pair=args.text_pair,
         max_answer_length=args.max_answer_length or options.get("max_answer_length", 30),
         doc_stride=args.doc_stride or options.get("doc_stride", 128),
+        max_question_length=options.get("max_question_length"),
     )
     print(f"wrote SavedModel version {path.name} to {path}")
     return 0

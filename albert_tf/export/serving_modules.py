@@ -82,6 +82,8 @@ class ServingModule(abc.ABC):
         text_pair: serve (text, text_pair) rows (tasks that take pairs).
         max_answer_length: longest answer in tokens (span QA).
         doc_stride: context tokens between the starts of two windows (span QA).
+        max_question_length: most question pieces kept (span QA; None:
+            `albert_tf.text.qa.default_max_question_length`).
 
     Raises:
         ValueError: `labels` or `text_pair` given to a task without them, or
@@ -100,7 +102,7 @@ class ServingModule(abc.ABC):
     takes_text_pair = False
 
     def __init__(self, model, tokenizer, seq_length, labels=None, text_pair=False, max_answer_length=30,
-                 doc_stride=128):
+                 doc_stride=128, max_question_length=None):
         self.task = registry.task_name_of(model)
         if text_pair and not self.takes_text_pair:
             raise ValueError(f"text_pair=True is for sequence classifiers, not a {self.task} model")
@@ -115,6 +117,7 @@ class ServingModule(abc.ABC):
         self.text_pair = text_pair
         self.max_answer_length = max_answer_length
         self.doc_stride = doc_stride
+        self.max_question_length = max_question_length
         self.preprocessor = self.make_preprocessor()
 
     def make_preprocessor(self):
@@ -513,7 +516,8 @@ class SpanQAServingModule(ServingModule):
 
     def make_preprocessor(self):
         return text.AlbertQAPreprocessor(
-            self.tokenizer, self.seq_length, doc_stride=self.doc_stride, dynamic_padding=True
+            self.tokenizer, self.seq_length, self.max_question_length, doc_stride=self.doc_stride,
+            dynamic_padding=True,
         )
 
     def run_model(self, ids):

@@ -72,6 +72,7 @@ def export_saved_model(
     text_pair=False,
     max_answer_length=30,
     doc_stride=128,
+    max_question_length=None,
     model_name=None,
 ):
     """Exports a task model with its tokenizer as a raw-text SavedModel for TF Serving.
@@ -84,7 +85,7 @@ def export_saved_model(
     classifiers `classify` / `regress` on serialized tf.Examples (see
     README.md for inputs and outputs of each task). `albert_export.json`
     records the task name, labels, seq_length, text_pair,
-    max_answer_length, doc_stride, the signatures, the `AlbertConfig` and the
+    max_answer_length, doc_stride, max_question_length, the signatures, the `AlbertConfig` and the
     tokenizer settings (`do_lower_case`, `keep_accents`).
 
     Args:
@@ -102,6 +103,8 @@ def export_saved_model(
         max_answer_length: span QA, longest answer in tokens.
         doc_stride: span QA, context tokens between the starts of two
             windows of a long context.
+        max_question_length: span QA, most question pieces kept (None: the
+            preprocessor's default for `seq_length` and `doc_stride`).
         model_name: model name written in the warmup requests (default: the
             base directory's name).
 
@@ -139,7 +142,8 @@ def export_saved_model(
         )
     if not hasattr(tokenizer, "tokenize") or not isinstance(getattr(tokenizer, "proto", None), bytes):
         raise TypeError(f"tokenizer must be an albert_tf.text.AlbertTokenizer, got {type(tokenizer).__name__}")
-    module = module_class(model, tokenizer, seq_length, labels, text_pair, max_answer_length, doc_stride)
+    module = module_class(model, tokenizer, seq_length, labels, text_pair, max_answer_length, doc_stride,
+                          max_question_length)
     if not isinstance(max_answer_length, int) or max_answer_length < 1:
         raise ValueError(f"max_answer_length must be a positive int, got {max_answer_length!r}")
     base_dir = pathlib.Path(base_dir)
@@ -163,6 +167,7 @@ def export_saved_model(
         "text_pair": bool(text_pair),
         "max_answer_length": max_answer_length,
         "doc_stride": doc_stride,
+        "max_question_length": getattr(module.preprocessor, "max_question_length", None),
         "signatures": sorted(functions),
         "albert_config": backbone.config.to_dict(),
         "tokenizer": {"do_lower_case": tokenizer.do_lower_case, "keep_accents": tokenizer.keep_accents},

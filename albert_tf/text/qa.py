@@ -61,6 +61,25 @@ def _pair_marks(is_char, row_start):
     return first, second
 
 
+def default_max_question_length(seq_length, doc_stride):
+    """The question budget that keeps consecutive windows overlapping.
+
+    The original `run_squad` keeps 64 question pieces; a window then holds
+    `seq_length - 64 - 3` context pieces, and when that is not more than
+    `doc_stride` consecutive windows only touch. This returns 64 lowered to
+    `seq_length // 2` and to `seq_length - doc_stride - 4` (one piece of
+    overlap after the longest question) where those are smaller, and
+    `seq_length // 2` capped at 64 when no budget can make windows overlap.
+
+    Example:
+    >>> default_max_question_length(384, 128), default_max_question_length(128, 64)
+    (64, 60)
+    """
+    budget = min(64, seq_length // 2)
+    overlapping = seq_length - doc_stride - 4
+    return min(budget, overlapping) if overlapping >= 1 else budget
+
+
 class AlbertQAPreprocessor(tf.Module):
     """(question, context) -> document-stride windows `[CLS] question [SEP] window [SEP]`.
 
@@ -80,7 +99,11 @@ class AlbertQAPreprocessor(tf.Module):
         tokenizer: `AlbertTokenizer`.
         seq_length: int T.
         max_question_length: int, the most pieces kept from a question
-            (default: 64, or T // 2 when that is smaller).
+            (default: the original's 64, lowered to T // 2 and to
+            T - doc_stride - 4 where those are smaller, so that windows
+            after the longest question still overlap: at T = 128 with
+            doc_stride 64, 64 question pieces leave 61-piece windows that
+            start 61 apart and an answer across their border is in none).
         doc_stride: int >= 1, context pieces between the starts of
             consecutive windows (windows shorter than that step by their
             length, so no piece is skipped).
@@ -135,7 +158,7 @@ class AlbertQAPreprocessor(tf.Module):
         if max_position_embeddings is not None:
             check_seq_length(seq_length, max_position_embeddings, "AlbertQAPreprocessor")
         if max_question_length is None:
-            max_question_length = min(64, seq_length // 2)
+            max_question_length = default_max_question_length(seq_length, doc_stride)
         if not isinstance(max_question_length, int) or not 1 <= max_question_length <= seq_length - 4:
             raise ValueError(
                 f"max_question_length must be an int in [1, seq_length - 4 = {seq_length - 4}] "

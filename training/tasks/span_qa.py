@@ -33,7 +33,8 @@ class SpanQATask(Task):
     max answer length, null threshold; official EM/F1 plus the best
     no-answer threshold).
 
-    Args (`task_options`): `max_question_length` (64), `doc_stride` (128),
+    Args (`task_options`): `max_question_length` (None: 64, or less where
+    windows would not overlap; `default_max_question_length`), `doc_stride` (128),
     `n_best_size` (20), `max_answer_length` (30),
     `null_score_diff_threshold` (0.0), `version_2` (True: "no answer" is
     a possible prediction).
@@ -55,10 +56,10 @@ class SpanQATask(Task):
     name = "span_qa"
     primary_metric = "f1"
 
-    def __init__(self, tokenizer, seq_length=384, max_question_length=64, doc_stride=128, n_best_size=20,
+    def __init__(self, tokenizer, seq_length=384, max_question_length=None, doc_stride=128, n_best_size=20,
                  max_answer_length=30, null_score_diff_threshold=0.0, version_2=True):
         super().__init__(tokenizer, seq_length)
-        self.max_question_length = min(max_question_length, seq_length // 2)
+        self.max_question_length = max_question_length
         self.doc_stride = doc_stride
         self.n_best_size = n_best_size
         self.max_answer_length = max_answer_length
