@@ -4,27 +4,30 @@ Public names only; see the sub-packages for the rest:
 layers -> backbone -> tasks -> {convert, export}; text feeds them all.
 """
 
+import importlib
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from albert_tf import resources  # noqa: E402
-from albert_tf.backbone import AlbertBackbone  # noqa: E402
-from albert_tf.config import PRESETS, AlbertConfig  # noqa: E402
-from albert_tf.saving import load  # noqa: E402
-from albert_tf.tasks import (  # noqa: E402
-    AlbertClassifier,
-    AlbertMultipleChoice,
-    AlbertPretrainer,
-    AlbertSpanQA,
-    AlbertTokenClassifier,
-)
 
 __version__ = "0.1.0"
 
 
-# Lazy: these pull in tensorflow-text, which plain model use does not need.
+# Public names load on first use: `import albert_tf` does not import
+# TensorFlow, so the `albert-tf` command can quiet TensorFlow's C++ logs
+# before they start, and plain model use never pulls in tensorflow-text.
 _LAZY = {
+    "AlbertBackbone": "albert_tf.backbone",
+    "AlbertConfig": "albert_tf.config",
+    "PRESETS": "albert_tf.config",
+    "load": "albert_tf.saving",
+    "AlbertClassifier": "albert_tf.tasks",
+    "AlbertMultipleChoice": "albert_tf.tasks",
+    "AlbertPretrainer": "albert_tf.tasks",
+    "AlbertSpanQA": "albert_tf.tasks",
+    "AlbertSpanQAV2": "albert_tf.tasks",
+    "AlbertTokenClassifier": "albert_tf.tasks",
     "AlbertTokenizer": "albert_tf.text",
     "AlbertPacker": "albert_tf.text",
     "AlbertPreprocessor": "albert_tf.text",
@@ -34,10 +37,12 @@ _LAZY = {
 
 def __getattr__(name):
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'albert_tf' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [
@@ -49,6 +54,7 @@ __all__ = [
     "AlbertPreprocessor",
     "AlbertPretrainer",
     "AlbertSpanQA",
+    "AlbertSpanQAV2",
     "AlbertTokenClassifier",
     "AlbertTokenizer",
     "HubEncoderLayer",

@@ -7,8 +7,12 @@ never depends on training or serving. A command module defines
 """
 
 import argparse
+import atexit
 import importlib
+import os
+import re
 import sys
+import threading
 
 COMMANDS = {
     "vocab": ("albert_tf.text.vocab", "train a SentencePiece vocabulary with ALBERT's special pieces"),
@@ -22,6 +26,61 @@ COMMANDS = {
     "query": ("serving.client.command", "send texts to a TF Serving (or development) server"),
     "demo": ("pipeline.main_job", "the main job: data -> pretrain -> fine-tune -> export -> serve -> query"),
 }
+
+
+# TensorFlow 2.21 logs through absl before absl is initialised, so its
+# start-up lines (oneDNN notes, CUDA probes on CPU-only machines, CPU-feature
+# hints) reach stderr whatever TF_CPP_MIN_LOG_LEVEL says; they are filtered
+# at the file descriptor, where C++ writes them.
+_TF_LOG_LINE = re.compile(
+    rb"(WARNING: All log messages before absl::InitializeLog\(\)"
+    rb"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w./-]+:\d+\]"
+    rb"|To enable the following instructions: .* rebuild TensorFlow)"
+)
+
+
+def quiet_tensorflow():
+    """Drops TensorFlow's C++ log lines from this process's stderr.
+
+    A command's user reads its progress and results; TensorFlow's start-up
+    logs tell them nothing. Everything else written to stderr (Python
+    errors, warnings, progress bars) passes through unchanged and in order.
+    A user who sets `TF_CPP_MIN_LOG_LEVEL` keeps every line. Call it once,
+    at an entry point, before TensorFlow is imported.
+    """
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    stderr = os.dup(2)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def forward():
+        pending = b""
+        while chunk := os.read(read_end, 65536):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            kept = [line + b"\n" for line in lines if not _TF_LOG_LINE.match(line)]
+            # A partial line that cannot start a log line (a progress bar) is shown now.
+            if pending and pending[:1] not in b"IWFT":
+                kept.append(pending)
+                pending = b""
+            if kept:
+                os.write(stderr, b"".join(kept))
+        if pending and not _TF_LOG_LINE.match(pending):
+            os.write(stderr, pending)
+
+    thread = threading.Thread(target=forward, name="stderr-filter", daemon=True)
+    thread.start()
+
+    def restore():
+        sys.stderr.flush()
+        os.dup2(stderr, 2)  # closes this process's last write end of the pipe
+        thread.join(timeout=2)  # a child process may still hold one
+
+    atexit.register(restore)
 
 
 def main(argv=None):
@@ -45,5 +104,20 @@ def main(argv=None):
         return 130
 
 
+def run_command():
+    """The `albert-tf` console script: `main` on `sys.argv`, TensorFlow's C++ logs filtered.
+
+    Bad input (a missing file, a wrong value) ends with its message on one
+    line and exit status 2, as argparse reports a bad flag, not a traceback.
+    """
+    quiet_tensorflow()
+    try:
+        code = main()
+    except (OSError, ValueError) as e:
+        print(f"albert-tf: error: {type(e).__name__}: {e}", file=sys.stderr)
+        code = 2
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command()

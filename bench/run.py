@@ -25,7 +25,11 @@ import sys
 import time
 import traceback
 
-from training import plots
+from albert_tf.cli import quiet_tensorflow
+
+quiet_tensorflow()
+
+from training import plots  # noqa: E402
 
 BENCHMARKS = ["tokenization", "inference", "pretraining", "finetuning", "serving", "qa"]
 REPO = pathlib.Path(__file__).resolve().parents[1]

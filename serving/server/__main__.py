@@ -2,6 +2,10 @@
 
 import sys
 
-from .command import main
+from albert_tf.cli import quiet_tensorflow
+
+quiet_tensorflow()
+
+from .command import main  # noqa: E402
 
 sys.exit(main())

@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -47,3 +48,22 @@ def test_cli_lists_every_command():
     for command in ("vocab", "convert", "export", "create-pretraining-data", "pretrain",
                     "finetune", "evaluate", "serve", "query", "demo"):
         assert command in result.stdout
+
+
+def test_cli_reports_bad_input_in_one_line_without_tensorflow_logs(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "albert_tf.cli", "export", "--model-dir", str(tmp_path / "none"),
+         "--output-dir", str(tmp_path / "export")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    # TensorFlow is imported (the export command loads it) yet prints nothing.
+    assert result.returncode == 2
+    assert result.stderr == f"albert-tf: error: FileNotFoundError: No albert_tf model at {tmp_path / 'none'}\n"
+    assert not (tmp_path / "export").exists()
+
+
+def test_import_albert_tf_does_not_import_tensorflow():
+    code = "import sys, albert_tf; assert 'tensorflow' not in sys.modules; print(albert_tf.AlbertBackbone.__name__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout == "AlbertBackbone\n"
