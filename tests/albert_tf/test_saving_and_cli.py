@@ -67,3 +67,18 @@ def test_import_albert_tf_does_not_import_tensorflow():
     code = "import sys, albert_tf; assert 'tensorflow' not in sys.modules; print(albert_tf.AlbertBackbone.__name__)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == "AlbertBackbone\n"
+
+
+def test_commands_restart_with_tcmalloc_where_the_system_has_it():
+    import ctypes.util
+
+    code = ("import os, sys; from albert_tf.cli import use_tcmalloc; use_tcmalloc(); "
+            "maps = open('/proc/self/maps').read(); print(os.environ.get('LD_PRELOAD'), 'tcmalloc' in maps)")
+    env = {key: value for key, value in os.environ.items() if key != "LD_PRELOAD"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    library = ctypes.util.find_library("tcmalloc_minimal")
+    assert result.stdout == (f"{library} True\n" if library else "None False\n")
+    # An LD_PRELOAD the user set (even empty) is theirs: no restart.
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(env, LD_PRELOAD=""), check=True)
+    assert result.stdout == " False\n"
