@@ -24,6 +24,7 @@ COMMANDS = {
     "finetune": ("training.loops.finetune", "fine-tune a task model from an experiment config"),
     "evaluate": ("training.loops.evaluate", "evaluate a fine-tuned model and write metrics"),
     "serve": ("serving.server.command", "run the development server speaking TF Serving's APIs"),
+    "predict": ("albert_tf.export.predict", "predict a TSV/CSV/JSONL file of texts with an exported SavedModel"),
     "query": ("serving.client.command", "send texts to a TF Serving (or development) server"),
     "demo": ("pipeline.main_job", "the main job: data -> pretrain -> fine-tune -> export -> serve -> query"),
 }
