@@ -1,4 +1,4 @@
-"""Raw-text classification throughput on CPU: albert_tf's SavedModel vs keras-hub vs transformers.
+"""Raw-text classification throughput on CPU: albert_tf's SavedModel vs keras-hub, transformers and ONNX Runtime.
 
 Same texts (the movie review snippets, file order, never sorted by length),
 same model shape (ALBERT-base with random weights, or `--size tiny`), same
@@ -15,14 +15,23 @@ batch sizes (1 and 32), one process, side by side:
    (torch, eval, no_grad), `padding=True` (pads to the batch's longest),
    with torch's default threads and with 1 thread; the ratio takes the
    faster of the two.
+5. ONNX Runtime, what CPU-serving users pick: the same transformers model
+   exported with `torch.onnx.export` (dynamic batch and sequence axes),
+   run by an `InferenceSession` with every graph optimization
+   (ORT_ENABLE_ALL) and its default threads, fed by the same tokenizer
+   padding to the batch's longest; its logits are checked against PyTorch
+   on a padded batch of the same texts in the same run.
 
-Prints texts/s and the ratios albert_tf / other. Run:
+Prints texts/s, the tokens each system computes (padding included), their
+encoder FLOP/s as a fraction of a large float32 matmul on the same
+machine, the CPU's vector flags, and the ratios albert_tf / other. Run:
 
     .venv/bin/python bench/bench_inference.py [--size base|tiny] [--quick]
 """
 
 import argparse
 import csv
+import functools
 import json
 import os
 import pathlib
@@ -30,9 +39,23 @@ import tempfile
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.shapes import PRESET_OF_SIZE, config_of, keras_hub_backbone, transformers_config  # noqa: E402
+from albert_tf.cli import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
+
+from bench.shapes import (  # noqa: E402
+    PRESET_OF_SIZE,
+    config_of,
+    cpu_flags,
+    encoder_flops,
+    keras_hub_backbone,
+    matmul_flops_per_second,
+    transformers_config,
+)
+
+OURS = "albert_tf SavedModel (dynamic padding)"
+ONNX = "ONNX Runtime (all optimizations)"
 
 
 
@@ -89,17 +112,10 @@ def _keras_hub(config, sequence_length):
 
 
 def _transformers(config, workdir, threads=None):
-    import shutil
-
     import torch
     import transformers
 
-    from albert_tf import resources
-
-    vocab_dir = pathlib.Path(workdir) / f"hf_tokenizer_{threads}"
-    vocab_dir.mkdir()
-    shutil.copy(resources.path("albert-30k-clean.model"), vocab_dir / "spiece.model")
-    tokenizer = transformers.AlbertTokenizer.from_pretrained(str(vocab_dir))
+    tokenizer = _hf_tokenizer(workdir, threads)
     model = transformers.AlbertForSequenceClassification(transformers_config(config, num_labels=2)).eval()
 
     def predict(batch):
@@ -118,6 +134,60 @@ def _transformers(config, workdir, threads=None):
     return predict_all
 
 
+def _hf_tokenizer(workdir, name):
+    import shutil
+
+    import transformers
+
+    from albert_tf import resources
+
+    vocab_dir = pathlib.Path(workdir) / f"hf_tokenizer_{name}"
+    vocab_dir.mkdir()
+    shutil.copy(resources.path("albert-30k-clean.model"), vocab_dir / "spiece.model")
+    return transformers.AlbertTokenizer.from_pretrained(str(vocab_dir))
+
+
+def _onnx_runtime(config, workdir, texts):
+    """(predict_all, max |logits - PyTorch logits| on a padded batch of `texts`)."""
+    import numpy as np
+    import onnxruntime
+    import torch
+    import transformers
+
+    tokenizer = _hf_tokenizer(workdir, "onnx")
+    model = transformers.AlbertForSequenceClassification(transformers_config(config, num_labels=2)).eval()
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    encode = functools.partial(tokenizer, padding=True, truncation=True, max_length=512,
+                               return_token_type_ids=True)
+    sample = encode(texts[:2], return_tensors="pt")
+    path = pathlib.Path(workdir) / "albert.onnx"
+    torch.onnx.export(
+        model, tuple(sample[n] for n in names), str(path), input_names=names, output_names=["logits"],
+        dynamic_axes={**{n: {0: "batch", 1: "sequence"} for n in names}, "logits": {0: "batch"}},
+        opset_version=17, dynamo=False,
+    )
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def predict(batch):
+        encoded = encode(batch, return_tensors="np")
+        logits = session.run(None, {n: encoded[n].astype(np.int64) for n in names})[0]
+        return np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+
+    check = encode(texts[:8], return_tensors="pt")
+    with torch.no_grad():
+        reference = model(**{n: check[n] for n in names}).logits.numpy()
+    got = session.run(None, {n: check[n].numpy() for n in names})[0]
+    return _batched(predict), float(np.abs(got - reference).max())
+
+
+def computed_tokens(lengths, batch_size, fixed_length=None):
+    """[(rows, padded length)] of each batch: the batch's longest, or `fixed_length`."""
+    return [(len(lengths[i:i + batch_size]), fixed_length or max(lengths[i:i + batch_size]))
+            for i in range(0, len(lengths), batch_size)]
+
+
 def run(quick=False, size=None):
     """Measures texts/s of each system at batch 1 and 32; returns the report dict.
 
@@ -125,38 +195,51 @@ def run(quick=False, size=None):
         quick: tiny shapes and few texts (checks the machinery).
         size: "base" or "tiny" (default: tiny when quick, else base).
     """
+    import tensorflow as tf
     import torch
+
+    from albert_tf.text import AlbertTokenizer
 
     size = size or ("tiny" if quick else "base")
     config = config_of(size)
     texts = _texts()
     # Texts per batch size: enough batches to average, few enough for 2 CPU cores.
     counts = {1: 16, 32: 64} if quick else {1: 32, 32: 64}
+    peak = matmul_flops_per_second()
+    # Packed lengths ([CLS] text [SEP]); transformers and ONNX Runtime make the same pieces.
+    lengths = [len(ids) + 2 for ids in AlbertTokenizer().tokenize(tf.constant(texts[:max(counts.values())])).to_list()]
     rows, ratios = [], {}
     with tempfile.TemporaryDirectory() as workdir:
+        onnx_predict, onnx_error = _onnx_runtime(config, workdir, texts)
         systems = {
-            "albert_tf SavedModel (dynamic padding)": _albert_tf(config, workdir),
-            "keras-hub default (seq 512)": _keras_hub(config, 512),
-            "keras-hub tuned (seq 128)": _keras_hub(config, 128),
-            "transformers torch (pad longest)": _transformers(config, workdir),
+            OURS: (_albert_tf(config, workdir), None),
+            "keras-hub default (seq 512)": (_keras_hub(config, 512), 512),
+            "keras-hub tuned (seq 128)": (_keras_hub(config, 128), 128),
+            "transformers torch (pad longest)": (_transformers(config, workdir), None),
             # OpenMP barriers suffer on a busy machine; one thread can be faster:
             # the ratio uses the better of the two torch settings.
-            "transformers torch, 1 thread": _transformers(config, workdir, threads=1),
+            "transformers torch, 1 thread": (_transformers(config, workdir, threads=1), None),
+            ONNX: (onnx_predict, None),
         }
         for batch_size, count in counts.items():
-            row = {"batch size": batch_size, "texts": count}
-            for name, predict in systems.items():
-                row[name] = _throughput(predict, texts[:count], batch_size)
-                print(f"batch {batch_size:>2} {name:<42} {row[name]:9.1f} texts/s", flush=True)
-            ours = row["albert_tf SavedModel (dynamic padding)"]
-            for name in list(systems)[1:3]:
-                ratios[f"albert_tf / {name}, batch {batch_size}"] = ours / row[name]
-            best_torch = max(row["transformers torch (pad longest)"], row["transformers torch, 1 thread"])
+            speed = {"batch size": batch_size, "measure": "texts/s"}
+            tokens = {"batch size": batch_size, "measure": "computed tokens"}
+            share = {"batch size": batch_size, "measure": "encoder FLOP/s / float32 matmul FLOP/s"}
+            for name, (predict, fixed_length) in systems.items():
+                seconds = count / _throughput(predict, texts[:count], batch_size)
+                batches = computed_tokens(lengths[:count], batch_size, fixed_length)
+                speed[name] = count / seconds
+                tokens[name] = sum(rows_ * length for rows_, length in batches)
+                share[name] = round(sum(encoder_flops(config, *b) for b in batches) / seconds / peak, 3)
+                print(f"batch {batch_size:>2} {name:<42} {speed[name]:9.1f} texts/s", flush=True)
+            ours = speed[OURS]
+            for name in ("keras-hub default (seq 512)", "keras-hub tuned (seq 128)", ONNX):
+                ratios[f"albert_tf / {name}, batch {batch_size}"] = ours / speed[name]
+            best_torch = max(speed["transformers torch (pad longest)"], speed["transformers torch, 1 thread"])
             ratios[f"albert_tf / transformers (best thread setting), batch {batch_size}"] = ours / best_torch
-            rows.append(row)
+            rows += [speed, tokens, share]
     for name, value in ratios.items():
         print(f"{name:<72} {value:6.2f}x")
-    import tensorflow as tf
 
     return {
         "title": f"Raw-text classification throughput on CPU (texts/s, ALBERT-{size} shape, random weights)",
@@ -165,8 +248,14 @@ def run(quick=False, size=None):
         "notes": [
             "Movie review snippets in file order (not sorted by length); one warm-up batch per system.",
             f"Threads: TensorFlow default (intra-op {tf.config.threading.get_intra_op_parallelism_threads()} "
-            f"= all cores), torch {torch.get_num_threads()}; {os.cpu_count()} CPUs visible.",
-            "Targets: albert_tf >= 1.5x keras-hub default and >= 1.2x transformers at batch 1 and 32.",
+            f"= all cores), torch {torch.get_num_threads()}, ONNX Runtime default; {os.cpu_count()} CPUs "
+            f"visible; CPU flags: {' '.join(cpu_flags()) or 'unknown'}.",
+            f"ONNX Runtime logits vs PyTorch on a padded batch of 8 texts: max |diff| {onnx_error:.1e}.",
+            f"Computed tokens: rows x the length each batch is padded to. FLOP/s: encoder matmul FLOPs "
+            f"at those lengths per second, over a float32 2048 x 2048 matmul's {peak / 1e9:.1f} GFLOP/s "
+            "on this machine (tokenization time included in the seconds).",
+            "Targets: albert_tf >= 1.5x keras-hub default and >= 1.2x transformers at batch 1 and 32; "
+            ">= 1.0x ONNX Runtime and >= 1.3x PyTorch eager (issue #18).",
         ],
     }
 

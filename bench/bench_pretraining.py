@@ -35,9 +35,18 @@ import pathlib
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.shapes import config_of, keras_hub_backbone, transformers_config  # noqa: E402
+from albert_tf.cli import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
+
+from bench.shapes import (  # noqa: E402
+    config_of,
+    encoder_flops,
+    keras_hub_backbone,
+    matmul_flops_per_second,
+    transformers_config,
+)
 
 SEQ_LENGTH, PREDICTIONS = 128, 20
 OURS = "albert_tf (XLA, length buckets)"
@@ -189,37 +198,16 @@ def _transformers(config, batches):
 def train_flops(config, batches):
     """Matmul FLOPs of forward + backward (3x forward) over `batches` at their computed length.
 
-    Per sequence of length T: embedding projection 2*T*E*H; per layer
-    application 2*T*(4*H*H + 2*H*I) + 4*T*T*H (scores and weighted sum);
-    MLM head 2*P*(H*E + E*V) on the P predicted positions.
+    The encoder (`bench.shapes.encoder_flops`) plus the MLM head
+    2*P*(H*E + E*V) on the P predicted positions.
     """
     c = config
     total = 0.0
     for x, _, _ in batches:
         count, length = x["input_word_ids"].shape
-        layer = 2 * length * (4 * c.hidden_size ** 2 + 2 * c.hidden_size * c.intermediate_size)
-        layer += 4 * length * length * c.hidden_size
-        forward = (2 * length * c.embedding_size * c.hidden_size + c.num_hidden_layers * layer
-                   + 2 * PREDICTIONS * (c.hidden_size * c.embedding_size + c.embedding_size * c.vocab_size))
-        total += 3 * forward * count
+        head = 2 * PREDICTIONS * (c.hidden_size * c.embedding_size + c.embedding_size * c.vocab_size)
+        total += 3 * (encoder_flops(config, count, length) + count * head)
     return total
-
-
-def matmul_flops_per_second(n=2048, repeats=10):
-    """FLOP/s of a float32 [n, n] @ [n, n] on this machine: the better of XLA and oneDNN."""
-    import tensorflow as tf
-
-    a = tf.random.normal([n, n])
-    best = 0.0
-    for jit_compile in (True, False):
-        matmul = tf.function(lambda m: tf.matmul(m, m), jit_compile=jit_compile)
-        matmul(a).numpy()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            result = matmul(a)
-        result.numpy()
-        best = max(best, 2 * n ** 3 * repeats / (time.perf_counter() - start))
-    return best
 
 
 def run(quick=False):

@@ -38,29 +38,16 @@ import tempfile
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np
+from albert_tf.cli import quiet_tensorflow  # noqa: E402
 
-from bench.shapes import PRESET_OF_SIZE, config_of, transformers_config
+quiet_tensorflow()
+
+import numpy as np  # noqa: E402
+
+from bench.shapes import PRESET_OF_SIZE, config_of, cpu_flags, transformers_config  # noqa: E402
 
 SEQ_LENGTH, DOC_STRIDE, MAX_ANSWER_LENGTH = 384, 128, 30
-# The flags that decide which matmul kernels TensorFlow and torch can use.
-VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni",
-                "amx_tile", "amx_bf16", "amx_int8")
-
-
-def cpu_flags():
-    """The vector instruction flags of this CPU (from /proc/cpuinfo; [] where it is absent)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            line = next((line for line in f if line.startswith("flags")), "")
-    except OSError:
-        return []
-    present = set(line.partition(":")[2].split())
-    return [flag for flag in VECTOR_FLAGS if flag in present]
-
-
 def _questions(count):
     """(questions, contexts) of the first `count` Disfl-QA test questions, file order."""
     from training.data import readers

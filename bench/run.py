@@ -29,6 +29,7 @@ from albert_tf.cli import quiet_tensorflow
 
 quiet_tensorflow()
 
+from bench.shapes import cpu_flags  # noqa: E402
 from training import plots  # noqa: E402
 
 BENCHMARKS = ["tokenization", "inference", "pretraining", "finetuning", "serving", "qa"]
@@ -44,9 +45,10 @@ def machine():
         "cpu_count": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "cpu_flags": cpu_flags(),
     }
     versions = {}
-    for name in ("tensorflow", "tensorflow_text", "keras", "keras_hub", "torch", "transformers"):
+    for name in ("tensorflow", "tensorflow_text", "keras", "keras_hub", "torch", "transformers", "onnxruntime"):
         try:
             versions[name] = importlib.import_module(name).__version__
         except Exception as e:  # a missing reference is reported, not fatal
@@ -80,6 +82,7 @@ def render(results, info, quick, summary_plot=None):
         "",
         f"- {info['platform']}, Python {info['python']}, {info['cpu_count']} CPU cores"
         f" ({info['processor']}), GPUs: {', '.join(info['gpus']) or 'none'}",
+        f"- CPU vector flags: {' '.join(info.get('cpu_flags') or ['unknown'])}",
         "- " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
         "",
     ]
