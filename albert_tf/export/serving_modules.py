@@ -10,6 +10,28 @@ its module class; `serving_module_class(model)` looks one up.
 Shapes: B batch, T packed length (the batch's longest row, at most
 seq_length), C classes or choices, H hidden, P masked positions, W span QA
 windows (each question's context cut into one or more).
+
+Under TF Serving's batcher (`pad_variable_length_inputs: true`), requests
+are merged by padding every input tensor of a request, in every dimension
+but the first, up to the batch's longest, with that tensor's first element
+(`PadTensor` in tensorflow_serving/batching/batching_util.cc), and outputs
+are split back only along dimension 0 (`SplitOutputTensors` in
+batching_session.cc). Each signature keeps its answers exact under it:
+
+- Raw-text inputs are [B] strings (never padded); text is packed in the
+  graph, so a request's rows are packed with the batch's rows. Per-row
+  outputs are unchanged; token-level outputs ([B, T, ...]) come back at the
+  batch's T, the positions past a request's own T marked as padding by
+  `input_mask` 0 (and `word_ids` / `label_ids` -1, `tokens` / `labels` "").
+- `serve_token_ids`: a short request is padded with its first id, [CLS],
+  with `input_mask` 1. Packed rows hold [CLS] only at position 0, so a
+  [CLS] at any later position is padding and is masked out here (see
+  `mask_batching_padding`). Token-level outputs come back at the batch's
+  T, P (masked positions) or C (choices): a client keeps its own T, P, C.
+- Multiple choice `serving_default` cannot be made safe: `choices` [B, C]
+  of a request with fewer choices is padded with its first choice, which
+  then competes in `probabilities` and `choice_id`. Requests batched by TF
+  Serving must all carry the same C (serving/docker/batching.config says so).
 """
 
 import abc
@@ -47,6 +69,33 @@ def _strings(name, shape=(None,)):
 
 def _ids(name, rank=2):
     return tf.TensorSpec([None] * rank, tf.int32, name=name)
+
+
+def mask_batching_padding(input_word_ids, input_mask, cls_id):
+    """Masks out the [CLS] ids TF Serving's batcher pads a short request with.
+
+    Packed ALBERT rows hold [CLS] only at position 0; TF Serving pads a
+    request's `input_word_ids` with its first element ([CLS]) and its
+    `input_mask` with 1, so any later [CLS] is padding. Following
+    tensorflow_serving/batching/batching_util.cc (`PadTensor`).
+
+    Args:
+        input_word_ids: int32 [..., T] packed ids ([B, T] or [B, C, T]).
+        input_mask: int32 [..., T], 1 at real tokens.
+        cls_id: the tokenizer's [CLS] id.
+
+    Returns:
+        `input_mask` with 0 wherever [CLS] appears after position 0.
+
+    Example:
+    >>> ids = tf.constant([[2, 10, 3, 2, 2], [2, 11, 12, 13, 3]])  # row 0 padded by TF Serving
+    >>> mask_batching_padding(ids, tf.ones_like(ids), cls_id=2).numpy()
+    array([[1, 1, 1, 0, 0],
+           [1, 1, 1, 1, 1]], dtype=int32)
+    """
+    later = tf.range(tf.shape(input_word_ids)[-1]) > 0
+    padding = tf.equal(input_word_ids, cls_id) & later
+    return tf.where(padding, tf.zeros_like(input_mask), input_mask)
 
 
 def _check_labels(labels, num_classes, task):
@@ -147,7 +196,9 @@ class ServingModule(abc.ABC):
 
     def serve_token_ids(self, *tensors):
         names = [spec.name for spec in self.token_id_inputs()]
-        return self.run_model(dict(zip(names, tensors)))
+        ids = dict(zip(names, tensors))
+        ids["input_mask"] = mask_batching_padding(ids["input_word_ids"], ids["input_mask"], self.tokenizer.cls_id)
+        return self.run_model(ids)
 
     def extra_signatures(self):
         """{name: `Signature`} beyond serving_default and serve_token_ids."""
@@ -595,7 +646,8 @@ class PretrainingServingModule(ServingModule):
     """The pretrainer: its SOP head and encoder outputs on raw text, MLM on packed ids.
 
     serving_default: `text` [B] -> `sop_logits` f32 [B, 2], `pooled_output`
-    f32 [B, H], `sequence_output` f32 [B, T, H]. serve_token_ids adds
+    f32 [B, H], `sequence_output` f32 [B, T, H], `input_mask` i32 [B, T]
+    (1 at the real tokens of `sequence_output`). serve_token_ids adds
     `masked_lm_positions` int32 [B, P] and returns `mlm_logits` [B, P, V]
     and `sop_logits`.
 
@@ -604,7 +656,7 @@ class PretrainingServingModule(ServingModule):
     >>> tokenizer = AlbertTokenizer(albert_tf.resources.path("albert-30k-clean.model"))
     >>> module = PretrainingServingModule(model, tokenizer, seq_length=16)
     >>> sorted(module.serve_text(tf.constant(["a film"])))
-    ['pooled_output', 'sequence_output', 'sop_logits']
+    ['input_mask', 'pooled_output', 'sequence_output', 'sop_logits']
     """
 
     task_names = ("pretraining",)
@@ -622,6 +674,7 @@ class PretrainingServingModule(ServingModule):
             "sop_logits": self.model.sop_head(out["pooled_output"]),
             "pooled_output": out["pooled_output"],
             "sequence_output": out["sequence_output"],
+            "input_mask": ids["input_mask"],
         }
 
 
@@ -629,7 +682,8 @@ class BackboneServingModule(ServingModule):
     """The encoder alone.
 
     serving_default: `text` [B] -> `pooled_output` f32 [B, H],
-    `sequence_output` f32 [B, T, H]; serve_token_ids returns the same.
+    `sequence_output` f32 [B, T, H], `input_mask` i32 [B, T] (1 at the real
+    tokens of `sequence_output`); serve_token_ids returns the first two.
 
     Example:
     >>> backbone = AlbertBackbone.from_preset("albert_tiny")
@@ -646,7 +700,8 @@ class BackboneServingModule(ServingModule):
         return {"pooled_output": out["pooled_output"], "sequence_output": out["sequence_output"]}
 
     def serve_text(self, text_input):
-        return self.run_model(self.preprocessor(text_input))
+        ids = self.preprocessor(text_input)
+        return {**self.run_model(ids), "input_mask": ids["input_mask"]}
 
 
 SERVING_MODULES = {
