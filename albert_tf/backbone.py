@@ -29,7 +29,9 @@ class AlbertBackbone(keras.Model):
 
     Parameter sharing follows the original: `num_hidden_groups` groups of
     `inner_group_num` transformer layers; layer application `l` runs every
-    inner layer of group `config.group_of_layer(l)`.
+    inner layer of group `config.group_of_layer(l)`, the original's
+    `int(l / L * G)`: G need not divide L (5 layers in 2 groups use groups
+    0, 0, 0, 1, 1).
 
     Args:
         config: an `AlbertConfig` (or its dict form).
@@ -48,6 +50,7 @@ class AlbertBackbone(keras.Model):
     task_names = ("backbone",)
     head_args = ()
     task_name = "backbone"
+    variant = None
 
     def __init__(self, config, dtype=None, **kwargs):
         if isinstance(config, dict):
@@ -72,8 +75,10 @@ class AlbertBackbone(keras.Model):
                 config.hidden_size, kernel_initializer=init, dtype=dtype,
                 name="embedding_projection",
             )
-        groups = [
-            [
+        # Keyed by group index: like the original, only groups some layer
+        # uses exist (all G unless G > L; see `AlbertConfig.used_groups`).
+        groups = {
+            g: [
                 AlbertTransformerLayer(
                     hidden_size=config.hidden_size,
                     num_attention_heads=config.num_attention_heads,
@@ -88,8 +93,8 @@ class AlbertBackbone(keras.Model):
                 )
                 for i in range(config.inner_group_num)
             ]
-            for g in range(config.num_hidden_groups)
-        ]
+            for g in config.used_groups
+        }
         pooler = keras.layers.Dense(
             config.hidden_size, activation="tanh", kernel_initializer=init,
             dtype=dtype, name="pooler",

@@ -28,7 +28,8 @@ class AlbertConfig:
         hidden_size: H, width of the transformer layers.
         num_hidden_layers: L, number of layer applications.
         num_hidden_groups: G, number of distinct parameter groups; layer `l`
-            uses group `int(l / L * G)` as in the original code.
+            uses group `int(l / L * G)` as in the original code, so G need
+            not divide L (5 layers in 2 groups: 0, 0, 0, 1, 1).
         inner_group_num: transformer layers inside each group; each layer
             application runs all of them.
         num_attention_heads: N, heads per attention layer (H % N == 0).
@@ -83,11 +84,6 @@ class AlbertConfig:
                 f"hidden_size={self.hidden_size} is not divisible by "
                 f"num_attention_heads={self.num_attention_heads}"
             )
-        if self.num_hidden_layers % self.num_hidden_groups:
-            raise ValueError(
-                f"num_hidden_groups={self.num_hidden_groups} does not divide "
-                f"num_hidden_layers={self.num_hidden_layers}"
-            )
         act = _ACTIVATION_ALIASES.get(self.hidden_act, self.hidden_act)
         if act not in ACTIVATIONS:
             raise ValueError(
@@ -110,9 +106,35 @@ class AlbertConfig:
         return self.always_project_embeddings or self.embedding_size != self.hidden_size
 
     def group_of_layer(self, layer_index):
-        """The parameter group that layer application `layer_index` uses."""
-        # Integer form of the original `int(l / L * G)`, free of float rounding.
-        return layer_index * self.num_hidden_groups // self.num_hidden_layers
+        """The parameter group that layer application `layer_index` uses.
+
+        The original's float expression `int(l / L * G)` (modeling.py,
+        transformer_model), kept float on purpose: G need not divide L, and
+        where rounding puts a layer one group lower than `l * G // L` (e.g.
+        L = G = 22, layer 15 -> group 14) the original's checkpoints were
+        trained that way.
+
+        Args:
+            layer_index: int l in [0, L).
+
+        Returns:
+            int group index in [0, G).
+
+        Example:
+        >>> config = AlbertConfig(num_hidden_layers=5, num_hidden_groups=2)
+        >>> [config.group_of_layer(l) for l in range(5)], config.used_groups
+        ([0, 0, 0, 1, 1], (0, 1))
+        """
+        return int(layer_index / self.num_hidden_layers * self.num_hidden_groups)
+
+    @property
+    def used_groups(self):
+        """Sorted group indices some layer uses; the original creates only these.
+
+        All G groups unless G > L or float rounding skips one (see
+        `group_of_layer`).
+        """
+        return tuple(sorted({self.group_of_layer(l) for l in range(self.num_hidden_layers)}))
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -221,3 +243,32 @@ PRESETS["albert_tiny_grouped"] = PRESETS["albert_tiny"].replace(
     num_hidden_groups=2, inner_group_num=2
 )
 PRESETS["albert_tiny_unfactorized"] = PRESETS["albert_tiny"].replace(embedding_size=64)
+
+# Chinese: BERT's 21,128-token WordPiece vocabulary (`AlbertWordPieceTokenizer`).
+# Google's `albert_{size}_zh` releases (Dec 2019): the English shapes with
+# ReLU ("We use RELU for Chinese version", google-research/albert#154), no
+# dropout; xlarge initializes with 0.014, xxlarge has 16 heads and range
+# 0.01 (their albert_config.json as republished with the converted weights,
+# voidful/albert_chinese_xlarge and bert4torch's albert_chinese_xxlarge).
+_ZH_SIZES = {
+    "base": dict(),
+    "large": dict(),
+    "xlarge": dict(initializer_range=0.014),
+    "xxlarge": dict(num_attention_heads=16, initializer_range=0.01),
+}
+PRESETS.update(
+    (f"albert_{size}_zh", PRESETS[f"albert_{size}_v2"].replace(vocab_size=21128, hidden_act="relu", **changes))
+    for size, changes in _ZH_SIZES.items()
+)
+# CLUE's albert_chinese_tiny / albert_chinese_small (Hugging Face config.json:
+# "gelu", which Hugging Face runs as the exact erf GELU).
+_ZH_COMMUNITY = dict(vocab_size=21128, hidden_act="gelu_exact", hidden_dropout_prob=0.0,
+                     attention_probs_dropout_prob=0.0, layer_norm_eps=1e-12)
+PRESETS["albert_tiny_zh"] = AlbertConfig(
+    embedding_size=128, hidden_size=312, num_hidden_layers=4, num_attention_heads=12,
+    intermediate_size=1248, **_ZH_COMMUNITY,
+)
+PRESETS["albert_small_zh"] = AlbertConfig(
+    embedding_size=128, hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+    intermediate_size=1536, **_ZH_COMMUNITY,
+)

@@ -12,10 +12,11 @@ One module per format, each holding ONE explicit name map and a loader:
 Every converter takes `task`: "auto" (the head the source carries) or a
 name of the task registry (`TASKS`), and builds its model through
 `albert_tf.tasks.build_task_model`. It validates the whole source (missing
-tensors, shapes, dtypes, unknown tensors) before filling any variable;
-`albert-tf convert` then writes through `albert_tf.saving.save`, atomically. Imports: albert_tf's backbone
-and tasks; torch/transformers/keras_hub only inside the functions that need
-them.
+tensors, shapes, dtypes, unknown tensors) before filling any variable; a
+tensor that no albert_tf model holds fails the conversion, naming it, unless
+`allow_unused=True`; `albert-tf convert` then writes through
+`albert_tf.saving.save`, atomically. Imports: albert_tf's backbone and tasks;
+torch/transformers/keras_hub only inside the functions that need them.
 """
 
 from albert_tf.convert._mapping import TASKS, ConversionError, ConversionReport

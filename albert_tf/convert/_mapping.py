@@ -24,8 +24,13 @@ logger = logging.getLogger("albert_tf.convert")
 # head the source carries.
 TASKS = ("auto",) + TASK_NAMES
 
-# Names that are training state, not model weights: skipped silently.
-# GR's LAMB/Adam slots, tf.compat.v1 optimizers, step counters, loss scale.
+# Names that are training state, not model weights: skipped (and counted in
+# the report). The rule: a name ending in `global_step`, `beta1_power`,
+# `beta2_power`, `good_steps`, `loss_scale` or `current_loss_scale`, or an
+# optimizer slot `<variable>/{adam_m, adam_v, Adam, Adam_1, Momentum, LAMB,
+# LAMB_1, ExponentialMovingAverage}` (GR's LAMB/Adam, tf.compat.v1
+# optimizers), or the TF2 object graph. Every other tensor is a weight: it
+# is converted, dropped as a head another albert_tf model holds, or refused.
 _TRAINING_STATE = re.compile(
     r"(^|/)(global_step|beta1_power|beta2_power|good_steps|loss_scale|current_loss_scale)$"
     r"|/(adam_m|adam_v|Adam|Adam_1|Momentum|LAMB|LAMB_1|ExponentialMovingAverage)$"
@@ -142,13 +147,15 @@ def resolve_config(config):
     return AlbertConfig.from_preset(config)
 
 
-def build_model(config, task, num_classes=None, dropout=0.1):
+def build_model(config, task, num_classes=None, dropout=0.1, variant=None):
     """Builds the albert_tf model of `task` that a converter fills (random weights).
 
-    Returns the model; for "backbone" that is an `AlbertBackbone`. Head
-    arguments the task's head does not take are ignored.
+    Returns the model; for "backbone" that is an `AlbertBackbone`. `variant`
+    picks another head of the task (see `build_task_model`). Head arguments
+    the task's head does not take are ignored.
     """
-    return build_task_model(task, AlbertBackbone(config), num_classes=num_classes, dropout=dropout)
+    return build_task_model(task, AlbertBackbone(config), variant=variant,
+                            num_classes=num_classes, dropout=dropout)
 
 
 def check_task(task, available, description, auto=None):
@@ -179,6 +186,11 @@ def check_task(task, available, description, auto=None):
             "a new head is not a conversion"
         )
     return task
+
+
+def source_names(entries):
+    """Every external name `entries` read, aliases included (a set)."""
+    return {name for entry in entries for name in (entry.source, *entry.aliases)}
 
 
 def _find(source, entry):
@@ -215,12 +227,16 @@ def apply_name_map(
         source: a `TensorSource`.
         format_name: used in messages ("Hugging Face", "TF1 checkpoint", ...).
         task: the task being built (for the report).
-        head_names: source tensors that belong to heads this task does not
-            use; they are dropped with a warning.
+        head_names: source names of every head some albert_tf task model
+            holds (the format's head maps, `source_names`); those present
+            that this task does not use are dropped with a warning. A
+            tensor that is neither mapped, such a head, training state
+            (`is_training_state`) nor ignored is held by no albert_tf model.
         ignore: further source names to skip silently (e.g. tied copies
             the format module has checked itself).
-        allow_unused: unknown tensors are an error unless this is True (then
-            a warning): they usually mean a different architecture.
+        allow_unused: tensors no albert_tf model holds are an error unless
+            this is True (then a warning and `report.unused`): converting
+            without them would silently drop part of the source's model.
         allow_uninitialized: target paths that may stay as initialized
             (e.g. the SOP head of a masked-LM-only source).
 
@@ -281,9 +297,11 @@ def apply_name_map(
             report.unused.append(name)
     if report.unused and not allow_unused:
         raise ConversionError(
-            f"{where} holds {len(report.unused)} tensor(s) that are neither ALBERT weights, "
-            f"known heads nor optimizer state: {report.unused}. Is it an ALBERT checkpoint? "
-            "Pass allow_unused=True (CLI: --allow-unused) to convert anyway."
+            f"{where} holds {len(report.unused)} tensor(s) that no albert_tf model holds: "
+            f"{report.unused}. They are neither ALBERT weights, a head of an albert_tf task "
+            "model, nor training state (global_step, optimizer slots such as <variable>/adam_m); "
+            "converting would drop them. Pass allow_unused=True (CLI: --allow-unused) to "
+            "convert without them."
         )
     if report.unused:
         warnings.warn(f"{where}: ignoring unused tensors {report.unused}", stacklevel=3)

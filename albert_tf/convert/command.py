@@ -8,6 +8,11 @@ DIR receives `model.keras` (load with `albert_tf.load(DIR)`) and, when a
 SentencePiece model sits next to the source, `spiece.model`. The whole source
 is validated before anything is written, and the write is atomic: a failure
 leaves no DIR.
+
+Nothing is dropped silently: every source tensor is converted, skipped as
+training state (global_step, optimizer slots), dropped with a warning as a
+head of another albert_tf task when `--task` asks for less (e.g. backbone),
+or the conversion fails naming it, unless `--allow-unused`.
 """
 
 import pathlib
@@ -41,7 +46,8 @@ def add_arguments(parser):
     parser.add_argument("--task", default="auto", choices=TASKS, type=cli_flags.canonical_choice(canonical_task_name),
                         help="model to build; auto = the heads SRC carries (old task names map, with a warning)")
     parser.add_argument("--allow-unused", action="store_true",
-                        help="warn instead of failing on tensors that are not ALBERT weights")
+                        help="convert without the source tensors no albert_tf model holds "
+                             "(named in a warning) instead of failing")
 
 
 def find_spiece(source):

@@ -23,6 +23,7 @@ from albert_tf.convert._mapping import (
     apply_name_map,
     build_model,
     check_task,
+    source_names,
 )
 from albert_tf.tasks import AlbertPretrainer
 
@@ -77,7 +78,7 @@ def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True, has_
         Entry(prefix + "encoder.embedding_hidden_mapping_in.weight", "embedding_projection/kernel", (h, e), True),
         Entry(prefix + "encoder.embedding_hidden_mapping_in.bias", "embedding_projection/bias", (h,)),
     ]
-    for g in range(config.num_hidden_groups):
+    for g in config.used_groups:
         for i in range(config.inner_group_num):
             src = f"{prefix}encoder.albert_layer_groups.{g}.albert_layers.{i}."
             dst = f"group_{g}_inner_{i}/"
@@ -104,7 +105,19 @@ def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True, has_
             Entry(prefix + "pooler.weight", "pooler/kernel", (h, h), True),
             Entry(prefix + "pooler.bias", "pooler/bias", (h,)),
         ]
-    heads = {
+    return entries + head_maps(config, num_labels, has_sop).get(task, [])
+
+
+def head_maps(config, num_labels=None, has_sop=True):
+    """{task: name map of its head} for every head transformers' ALBERT classes hold.
+
+    Args:
+        config: `AlbertConfig` of the model.
+        num_labels: C of the classification heads (only their shapes use it).
+        has_sop: False for `AlbertForMaskedLM` (no sentence-order head).
+    """
+    v, e, h = config.vocab_size, config.embedding_size, config.hidden_size
+    return {
         "pretraining": [
             Entry("predictions.dense.weight", "mlm_head/dense/kernel", (e, h), True),
             Entry("predictions.dense.bias", "mlm_head/dense/bias", (e,)),
@@ -136,13 +149,32 @@ def name_map(config, task, prefix="albert.", num_labels=None, has_sop=True, has_
             Entry("classifier.bias", "choice_score/bias", (1,)),
         ],
     }
-    return entries + heads.get(task, [])
 
 
-def _head_names(names):
-    """Source tensors that belong to some task head (dropped for a backbone)."""
-    starts = ("predictions.", "sop_classifier.", "classifier.", "qa_outputs.")
-    return [n for n in names if n.startswith(starts)]
+def check_group_rule(config, description):
+    """Fails where transformers runs other groups than the original would.
+
+    transformers picks layer l's group as `int(l / (L / G))`, the original
+    (and albert_tf) as `int(l / L * G)`; float rounding makes them differ
+    for a few (L, G) pairs (e.g. L = 18, G = 14 at layer 9), and a converted
+    model would then compute something else than its source.
+
+    Raises:
+        ConversionError: naming the layers whose groups differ.
+    """
+    layers, groups = config.num_hidden_layers, config.num_hidden_groups
+    differ = [
+        (l, int(l / (layers / groups)), config.group_of_layer(l))
+        for l in range(layers)
+        if int(l / (layers / groups)) != config.group_of_layer(l)
+    ]
+    if differ:
+        raise ConversionError(
+            f"{FORMAT} source {description}: with num_hidden_layers={layers} and "
+            f"num_hidden_groups={groups}, transformers runs other groups than the original "
+            f"ALBERT at (layer, transformers group, original group) {differ}; albert_tf "
+            "follows the original, so this model cannot be converted exactly"
+        )
 
 
 def config_from_dict(values):
@@ -279,6 +311,7 @@ def convert(src, task="auto", allow_unused=False):
             f"expected one of {sorted(ARCHITECTURES)}"
         )
     config = config_from_dict(values)
+    check_group_rule(config, source.description)
     num_labels = values.get("num_labels") or len(values.get("id2label") or {}) or 2
     available = ARCHITECTURES[architecture]
     if architecture == "AlbertForSequenceClassification" and (
@@ -309,7 +342,9 @@ def convert(src, task="auto", allow_unused=False):
         variable.assign(np.zeros(variable.shape, "float32"))
     report = apply_name_map(
         model, entries, source, format_name=FORMAT, task=task,
-        head_names=_head_names(source.shapes),
+        # Only heads some albert_tf model holds may be dropped (task
+        # "backbone"); any other tensor is refused unless allow_unused.
+        head_names=source_names(e for head in head_maps(config).values() for e in head),
         ignore=[n for n in source.shapes if n in _TIED or n.endswith("position_ids")],
         allow_unused=allow_unused,
         allow_uninitialized=[v.path for v in uninitialized],

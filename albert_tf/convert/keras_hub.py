@@ -22,7 +22,13 @@ FORMAT = "keras-hub"
 
 
 def name_map(config):
-    """The keras-hub -> albert_tf name map (keras-hub `weight.path` -> ours)."""
+    """The keras-hub -> albert_tf name map (keras-hub `weight.path` -> ours).
+
+    Raises:
+        ConversionError: `config` has a group layout keras-hub cannot
+            represent (see `check_group_layout`).
+    """
+    check_group_layout(config)
     v, e, h = config.vocab_size, config.embedding_size, config.hidden_size
     i_size, p, t = config.intermediate_size, config.max_position_embeddings, config.type_vocab_size
     n, d = config.num_attention_heads, config.head_size
@@ -62,6 +68,34 @@ def name_map(config):
         Entry("pooled_dense/bias", "pooler/bias", (h,)),
     ]
     return entries
+
+
+def check_group_layout(config):
+    """Fails for configs whose layer -> group assignment keras-hub cannot hold.
+
+    keras-hub's `AlbertBackbone` runs each group `num_layers // num_groups`
+    times in a row, so it needs G to divide L; the original (and albert_tf)
+    assign layer l to group `int(l / L * G)`, which also covers 5 layers in
+    2 groups (0, 0, 0, 1, 1) and, by float rounding, differs from keras-hub
+    for a few divisible pairs (L = G = 22 at layer 15).
+
+    Raises:
+        ConversionError: naming L, G and the layers keras-hub would place
+            elsewhere.
+    """
+    layers, groups = config.num_hidden_layers, config.num_hidden_groups
+    if layers % groups:
+        raise ConversionError(
+            f"keras-hub cannot represent num_hidden_layers={layers} with num_hidden_groups={groups}: "
+            "its AlbertBackbone needs num_layers divisible by num_groups (the original ALBERT "
+            "does not); convert through the TF1 checkpoint or Hugging Face format instead"
+        )
+    differ = [l for l in range(layers) if l // (layers // groups) != config.group_of_layer(l)]
+    if differ:
+        raise ConversionError(
+            f"keras-hub cannot represent num_hidden_layers={layers} with num_hidden_groups={groups}: "
+            f"it runs other groups than the original ALBERT at layers {differ}"
+        )
 
 
 def config_from_keras_hub(kh_config):

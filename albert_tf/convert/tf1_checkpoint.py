@@ -5,7 +5,10 @@ Reads `model.ckpt-*` files (and TF Hub TF1 modules, whose variables carry a
 `global_step` and the optimizer slots (`*/adam_m`, `*/adam_v`, ...) are
 skipped. The GR kernels are [H, H]; q/k/v become [H, N, D] and the attention
 output [N, D, H]. Checkpoints with E == H have no
-`bert/encoder/embedding_hidden_mapping_in`.
+`bert/encoder/embedding_hidden_mapping_in`. Every head GR's scripts write
+converts: run_pretraining's MLM + SOP, run_classifier's `output_*`,
+run_squad_v1's `cls/squad/*` and run_squad_v2's `start_logits/`,
+`end_logits/`, `answer_class/` (into `AlbertSpanQAV2`).
 """
 
 import pathlib
@@ -20,18 +23,17 @@ from albert_tf.convert._mapping import (
     build_model,
     check_task,
     resolve_config,
+    source_names,
 )
 
 FORMAT = "TF1 checkpoint"
 
 _GROUP = "bert/encoder/transformer/group_{g}/inner_group_{i}/"
-# Heads of fine-tuned GR checkpoints that albert_tf has no model for
-# (SQuAD 2.0's start/end/answer-class stack): dropped with a warning.
-_HEAD_PREFIXES = ("cls/", "output_weights", "output_bias", "start_logits/", "end_logits/",
-                  "answer_class/")
+# run_squad_v2's head, by the tensor its start layer writes.
+_SQUAD_V2_MARKER = "start_logits/dense/kernel"
 
 
-def name_map(config, task, prefix="", num_classes=None):
+def name_map(config, task, prefix="", num_classes=None, variant=None):
     """The GR TF1 -> albert_tf name map (one `Entry` per checkpoint tensor).
 
     Args:
@@ -42,7 +44,13 @@ def name_map(config, task, prefix="", num_classes=None):
             `cls/squad/*`).
         prefix: "module/" for TF Hub TF1 modules, else "".
         num_classes: C of the classifier head (targets for regression).
+        variant: "squad_v2" with task "span_qa": GR run_squad_v2's head
+            (`squad_utils.create_v2_model`), into `AlbertSpanQAV2`.
     """
+    return _encoder_map(config, prefix) + head_maps(config, prefix, num_classes).get((task, variant), [])
+
+
+def _encoder_map(config, prefix):
     v, e, h = config.vocab_size, config.embedding_size, config.hidden_size
     i_size, p, t = config.intermediate_size, config.max_position_embeddings, config.type_vocab_size
     b = prefix + "bert/"
@@ -58,7 +66,8 @@ def name_map(config, task, prefix="", num_classes=None):
             Entry(b + "encoder/embedding_hidden_mapping_in/kernel", "embedding_projection/kernel", (e, h)),
             Entry(b + "encoder/embedding_hidden_mapping_in/bias", "embedding_projection/bias", (h,)),
         ]
-    for g in range(config.num_hidden_groups):
+    # The original creates only the groups some layer uses.
+    for g in config.used_groups:
         for i in range(config.inner_group_num):
             src = prefix + _GROUP.format(g=g, i=i)
             dst = f"group_{g}_inner_{i}/"
@@ -84,9 +93,31 @@ def name_map(config, task, prefix="", num_classes=None):
         Entry(b + "pooler/dense/kernel", "pooler/kernel", (h, h)),
         Entry(b + "pooler/dense/bias", "pooler/bias", (h,)),
     ]
+    return entries
+
+
+def head_maps(config, prefix="", num_classes=None):
+    """{(task, variant): name map of that head} for every head GR writes.
+
+    Args:
+        config: `AlbertConfig` of the checkpoint.
+        prefix: "module/" for TF Hub TF1 modules, else "".
+        num_classes: C of run_classifier's head (only its shapes use it).
+    """
+    v, e, h = config.vocab_size, config.embedding_size, config.hidden_size
     c = prefix + "cls/"
-    heads = {
-        "pretraining": [
+
+    def fine_tuned(name, target, shape, transpose=False):
+        # Fine-tuning on a TF Hub module (GR's --albert_hub_module_handle)
+        # puts the encoder under module/ but the new head at the top level.
+        aliases = (name,) if prefix else ()
+        return Entry(prefix + name, target, shape, transpose=transpose, aliases=aliases)
+
+    # run_squad_v2: tf.layers.dense scopes inside start_logits/, end_logits/
+    # and answer_class/; end_logits' contrib layer_norm is "LayerNorm".
+    q = "squad_v2_head/"
+    return {
+        ("pretraining", None): [
             Entry(c + "predictions/transform/dense/kernel", "mlm_head/dense/kernel", (h, e)),
             Entry(c + "predictions/transform/dense/bias", "mlm_head/dense/bias", (e,)),
             Entry(c + "predictions/transform/LayerNorm/gamma", "mlm_head/layer_norm/gamma", (e,)),
@@ -95,20 +126,32 @@ def name_map(config, task, prefix="", num_classes=None):
             Entry(c + "seq_relationship/output_weights", "sop_head/kernel", (2, h), transpose=True),
             Entry(c + "seq_relationship/output_bias", "sop_head/bias", (2,)),
         ],
-        "classification": [
-            Entry(prefix + "output_weights", "logits/kernel", (num_classes, h), transpose=True),
-            Entry(prefix + "output_bias", "logits/bias", (num_classes,)),
+        ("classification", None): [
+            fine_tuned("output_weights", "logits/kernel", (num_classes, h), transpose=True),
+            fine_tuned("output_bias", "logits/bias", (num_classes,)),
         ],
-        "regression": [
-            Entry(prefix + "output_weights", "predictions/kernel", (num_classes, h), transpose=True),
-            Entry(prefix + "output_bias", "predictions/bias", (num_classes,)),
+        ("regression", None): [
+            fine_tuned("output_weights", "predictions/kernel", (num_classes, h), transpose=True),
+            fine_tuned("output_bias", "predictions/bias", (num_classes,)),
         ],
-        "span_qa": [
-            Entry(c + "squad/output_weights", "span_logits/kernel", (2, h), transpose=True),
-            Entry(c + "squad/output_bias", "span_logits/bias", (2,)),
+        ("span_qa", None): [
+            fine_tuned("cls/squad/output_weights", "span_logits/kernel", (2, h), transpose=True),
+            fine_tuned("cls/squad/output_bias", "span_logits/bias", (2,)),
+        ],
+        ("span_qa", "squad_v2"): [
+            fine_tuned("start_logits/dense/kernel", q + "start_logits/kernel", (h, 1)),
+            fine_tuned("start_logits/dense/bias", q + "start_logits/bias", (1,)),
+            fine_tuned("end_logits/dense_0/kernel", q + "end_logits_dense_0/kernel", (2 * h, h)),
+            fine_tuned("end_logits/dense_0/bias", q + "end_logits_dense_0/bias", (h,)),
+            fine_tuned("end_logits/LayerNorm/gamma", q + "end_logits_layer_norm/gamma", (h,)),
+            fine_tuned("end_logits/LayerNorm/beta", q + "end_logits_layer_norm/beta", (h,)),
+            fine_tuned("end_logits/dense_1/kernel", q + "end_logits_dense_1/kernel", (h, 1)),
+            fine_tuned("end_logits/dense_1/bias", q + "end_logits_dense_1/bias", (1,)),
+            fine_tuned("answer_class/dense_0/kernel", q + "answer_class_dense_0/kernel", (2 * h, h)),
+            fine_tuned("answer_class/dense_0/bias", q + "answer_class_dense_0/bias", (h,)),
+            fine_tuned("answer_class/dense_1/kernel", q + "answer_class_dense_1/kernel", (h, 1)),
         ],
     }
-    return entries + heads.get(task, [])
 
 
 def resolve_checkpoint(path):
@@ -165,16 +208,24 @@ def _name_prefix(names, description):
     )
 
 
+def _head_tensor(shapes, prefix, name):
+    """The name under which a fine-tuning head's tensor `name` is stored, or None."""
+    return next((n for n in (prefix + name, name) if n in shapes), None)
+
+
 def _available_task(shapes, prefix):
-    """The task of the heads a checkpoint carries (by their tensor names)."""
-    if prefix + "output_weights" in shapes:
+    """The task and variant of the heads a checkpoint carries (by their tensor names)."""
+    classifier = _head_tensor(shapes, prefix, "output_weights")
+    if classifier:
         # GR's run_classifier writes one output for regression (STS-B).
-        return "regression" if shapes[prefix + "output_weights"][0] == 1 else "classification"
-    if prefix + "cls/squad/output_weights" in shapes:
-        return "span_qa"
+        return ("regression" if shapes[classifier][0] == 1 else "classification"), None
+    if _head_tensor(shapes, prefix, _SQUAD_V2_MARKER):
+        return "span_qa", "squad_v2"
+    if _head_tensor(shapes, prefix, "cls/squad/output_weights"):
+        return "span_qa", None
     if prefix + "cls/predictions/output_bias" in shapes:
-        return "pretraining"
-    return "backbone"
+        return "pretraining", None
+    return "backbone", None
 
 
 def convert(path, config=None, task="auto", allow_unused=False):
@@ -193,13 +244,17 @@ def convert(path, config=None, task="auto", allow_unused=False):
     projection = prefix + "bert/encoder/embedding_hidden_mapping_in/kernel"
     if config.embedding_size == config.hidden_size and projection in source.shapes:
         config = config.replace(always_project_embeddings=True)
-    available = _available_task(source.shapes, prefix)
+    available, variant = _available_task(source.shapes, prefix)
     task = check_task(task, available, source.description)
+    variant = variant if task == available else None
 
-    num_classes = source.shapes.get(prefix + "output_weights", (None,))[0]
-    entries = name_map(config, task, prefix=prefix, num_classes=num_classes)
-    model = build_model(config, task, num_classes=num_classes)
-    heads = [n for n in source.shapes if n[len(prefix):].startswith(_HEAD_PREFIXES)]
+    classifier = _head_tensor(source.shapes, prefix, "output_weights")
+    num_classes = source.shapes[classifier][0] if classifier else None
+    entries = name_map(config, task, prefix=prefix, num_classes=num_classes, variant=variant)
+    model = build_model(config, task, num_classes=num_classes, variant=variant)
+    # Only heads some albert_tf model holds may be dropped (task "backbone");
+    # any other tensor is refused unless allow_unused.
+    heads = source_names(e for head in head_maps(config, prefix, num_classes).values() for e in head)
     report = apply_name_map(model, entries, source, format_name=FORMAT, task=task,
                             head_names=heads, allow_unused=allow_unused)
     return model, report
@@ -212,6 +267,7 @@ def from_tf1_checkpoint(path, config=None, task="auto", allow_unused=False):
     |------------------------------------------|-------------------------------|
     | `output_weights`, `output_bias` [C, H]   | AlbertClassifier (C == 1: "regression") |
     | `cls/squad/output_weights` [2, H]        | AlbertSpanQA                  |
+    | `start_logits/`, `end_logits/`, `answer_class/` (run_squad_v2) | AlbertSpanQAV2 |
     | `cls/predictions/*`, `cls/seq_relationship/*` | AlbertPretrainer         |
     | `bert/*` only                            | AlbertBackbone                |
 

@@ -31,6 +31,7 @@ from albert_tf.convert._mapping import (
     build_model,
     check_task,
     resolve_config,
+    source_names,
 )
 from albert_tf.tasks import AlbertPretrainer
 
@@ -38,6 +39,11 @@ FORMAT = "TF Hub SavedModel"
 
 _OFFICIAL_MARKER = "transformer/self_attention/query/kernel"
 _OWN_MARKER = "group_0_inner_0/query/kernel"
+# The MLM head an albert_tf pretrainer export holds, under its variable paths.
+OWN_MLM_HEAD = (
+    "mlm_head/dense/kernel", "mlm_head/dense/bias", "mlm_head/layer_norm/gamma",
+    "mlm_head/layer_norm/beta", "mlm_head/output_bias",
+)
 
 
 def official_name_map(config, with_mlm=False):
@@ -240,12 +246,15 @@ def convert(path, config=None, task="auto", allow_unused=False):
 
     model = build_model(config, task)
     with_mlm = isinstance(model, AlbertPretrainer)
+    # Only the MLM head (held by AlbertPretrainer) may be dropped; any other
+    # tensor is refused unless allow_unused.
     if layout == "official":
         entries = official_name_map(config, with_mlm=with_mlm)
-        heads = [n for n in source.shapes if n.startswith("cls/")]
+        heads = source_names(official_name_map(config, with_mlm=True)) - source_names(
+            official_name_map(config))
     else:
         entries = own_name_map(model)
-        heads = [n for n in source.shapes if n.startswith("mlm_head/")]
+        heads = OWN_MLM_HEAD
     sop = ()
     if with_mlm:
         # Hub MLM modules have no SOP head: a zero head gives 50/50 logits.

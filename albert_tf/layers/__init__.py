@@ -4,7 +4,14 @@ Imports only keras and tensorflow; `backbone.py` and `tasks/` build on them.
 """
 
 from albert_tf.layers.embeddings import AlbertEmbeddings
-from albert_tf.layers.heads import AlbertMaskedLMHead
+from albert_tf.layers.heads import AlbertMaskedLMHead, AlbertSquadV2Head, squad_v2_p_mask
 from albert_tf.layers.transformer import AlbertTransformerLayer, activation_fn
 
-__all__ = ["AlbertEmbeddings", "AlbertMaskedLMHead", "AlbertTransformerLayer", "activation_fn"]
+__all__ = [
+    "AlbertEmbeddings",
+    "AlbertMaskedLMHead",
+    "AlbertSquadV2Head",
+    "AlbertTransformerLayer",
+    "activation_fn",
+    "squad_v2_p_mask",
+]

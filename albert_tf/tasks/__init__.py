@@ -16,7 +16,7 @@ from albert_tf.tasks.registry import (
     task_model_class,
     task_name_of,
 )
-from albert_tf.tasks.span_qa import AlbertSpanQA
+from albert_tf.tasks.span_qa import AlbertSpanQA, AlbertSpanQAV2
 from albert_tf.tasks.task import AlbertTask
 from albert_tf.tasks.token_classifier import AlbertTokenClassifier
 
@@ -25,6 +25,7 @@ __all__ = [
     "AlbertMultipleChoice",
     "AlbertPretrainer",
     "AlbertSpanQA",
+    "AlbertSpanQAV2",
     "AlbertTask",
     "AlbertTokenClassifier",
     "TASK_NAMES",

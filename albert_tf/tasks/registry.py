@@ -1,7 +1,7 @@
 """The task registry: one vocabulary of task names, one way to build a task model.
 
 Every model class declares the task names it serves and the constructor
-arguments of its head (`task_names`, `head_args`, `task_arg`; see
+arguments of its head (`task_names`, `head_args`, `task_arg`, `variant`; see
 `AlbertTask`); the registry is built from those declarations, so adding a
 task is adding a class, and no other module switches on task names.
 
@@ -11,7 +11,11 @@ task is adding a class, and no other module switches on task names.
     regression             AlbertClassifier       num_classes, dropout
     token_classification   AlbertTokenClassifier  num_classes, dropout
     span_qa                AlbertSpanQA           (no head arguments)
+      variant "squad_v2"   AlbertSpanQAV2         start_n_top, end_n_top, dropout
     multiple_choice        AlbertMultipleChoice   dropout
+
+A variant is another head for the same task (the original run_squad_v2
+head for span_qa); `build_task_model(..., variant=...)` picks it.
 
 The older spellings "pretrainer", "classifier" and "token_classifier" are
 still accepted, with a warning.
@@ -23,7 +27,7 @@ from albert_tf.backbone import AlbertBackbone
 from albert_tf.tasks.classifier import AlbertClassifier
 from albert_tf.tasks.multiple_choice import AlbertMultipleChoice
 from albert_tf.tasks.pretrainer import AlbertPretrainer
-from albert_tf.tasks.span_qa import AlbertSpanQA
+from albert_tf.tasks.span_qa import AlbertSpanQA, AlbertSpanQAV2
 from albert_tf.tasks.token_classifier import AlbertTokenClassifier
 
 _CLASSES = (
@@ -32,11 +36,13 @@ _CLASSES = (
     AlbertClassifier,
     AlbertTokenClassifier,
     AlbertSpanQA,
+    AlbertSpanQAV2,
     AlbertMultipleChoice,
 )
-_CLASS_OF = {name: cls for cls in _CLASSES for name in cls.task_names}
+# (task name, variant) -> class; variant None is the task's default head.
+_CLASS_OF = {(name, cls.variant): cls for cls in _CLASSES for name in cls.task_names}
 
-TASK_NAMES = tuple(_CLASS_OF)
+TASK_NAMES = tuple(dict.fromkeys(name for name, _ in _CLASS_OF))
 
 _OLD_NAMES = {
     "pretrainer": "pretraining",
@@ -65,7 +71,7 @@ def canonical_task_name(name):
     >>> str(caught[0].message)
     "task name 'classifier' is deprecated; use 'classification'"
     """
-    if name in _CLASS_OF:
+    if name in TASK_NAMES:
         return name
     if name in _OLD_NAMES:
         warnings.warn(
@@ -75,17 +81,29 @@ def canonical_task_name(name):
     raise ValueError(f"Unknown task {name!r}; expected one of {TASK_NAMES}")
 
 
-def task_model_class(name):
+def task_model_class(name, variant=None):
     """The model class that serves task `name` (old spellings warn and map).
 
+    Args:
+        name: a task name.
+        variant: None for the task's default head, or a variant name.
+
     Raises:
-        ValueError: an unknown name.
+        ValueError: an unknown name, or a variant the task does not have.
 
     Example:
     >>> task_model_class("regression").__name__
     'AlbertClassifier'
+    >>> task_model_class("span_qa", variant="squad_v2").__name__
+    'AlbertSpanQAV2'
     """
-    return _CLASS_OF[canonical_task_name(name)]
+    name = canonical_task_name(name)
+    if (name, variant) not in _CLASS_OF:
+        variants = sorted(v for task, v in _CLASS_OF if task == name and v is not None)
+        raise ValueError(
+            f"Task {name!r} has no variant {variant!r}; its variants: {variants or 'none'}"
+        )
+    return _CLASS_OF[(name, variant)]
 
 
 def task_name_of(model):
@@ -110,22 +128,25 @@ def task_name_of(model):
     return model.task_name
 
 
-def build_task_model(name, backbone, **head_args):
+def build_task_model(name, backbone, variant=None, **head_args):
     """Builds the model of task `name` on `backbone`.
 
     Args:
         name: a task name of `TASK_NAMES` (old spellings warn and map).
         backbone: the `AlbertBackbone` the head goes on; "backbone" returns
             it unchanged.
-        **head_args: head constructor arguments (`num_classes`, `dropout`).
-            Those another task's head takes are ignored here, so one call
-            site can build any task.
+        variant: None for the task's default head, or another head of the
+            task ("squad_v2" for span_qa).
+        **head_args: head constructor arguments (`num_classes`, `dropout`,
+            `start_n_top`, `end_n_top`). Those another head takes are
+            ignored here, so one call site can build any task.
 
     Returns:
         The model; its `task_name` is `name` (canonical).
 
     Raises:
-        ValueError: an unknown task name, or a head argument with a bad value.
+        ValueError: an unknown task name or variant, or a head argument with
+            a bad value.
         TypeError: `backbone` is not an `AlbertBackbone`, or a keyword that is
             no task's head argument.
 
@@ -136,14 +157,16 @@ def build_task_model(name, backbone, **head_args):
     ('AlbertClassifier', 'regression', 1)
     >>> build_task_model("backbone", backbone, num_classes=3) is backbone
     True
+    >>> type(build_task_model("span_qa", backbone, variant="squad_v2", start_n_top=3)).__name__
+    'AlbertSpanQAV2'
     """
     name = canonical_task_name(name)
+    cls = task_model_class(name, variant)
     unknown = sorted(set(head_args) - _HEAD_ARGS)
     if unknown:
         raise TypeError(f"Unknown head argument(s) {unknown}; task heads take {sorted(_HEAD_ARGS)}")
     if not isinstance(backbone, AlbertBackbone):
         raise TypeError(f"backbone must be an AlbertBackbone, got {type(backbone).__name__}")
-    cls = _CLASS_OF[name]
     if cls is AlbertBackbone:
         return backbone
     args = {key: value for key, value in head_args.items() if key in cls.head_args}

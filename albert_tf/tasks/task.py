@@ -30,6 +30,9 @@ class AlbertTask(keras.Model):
         task_arg: for a class that serves several tasks, the constructor
             argument holding the task name (`AlbertClassifier`'s
             `problem_type`); None otherwise.
+        variant: None for the class a task name builds by default; a name
+            (e.g. "squad_v2") for another head of the same task, built
+            with `build_task_model(name, backbone, variant=...)`.
 
     `get_config` returns exactly `head_args`, `task_arg` and the serialized
     backbone, so each task round-trips through `.keras` files.
@@ -38,6 +41,7 @@ class AlbertTask(keras.Model):
     task_names = ()
     head_args = ()
     task_arg = None
+    variant = None
 
     @property
     def task_name(self):

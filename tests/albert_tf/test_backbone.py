@@ -1,5 +1,6 @@
 """AlbertBackbone through the shared harness, plus its parameter-sharing rules."""
 
+import keras
 import numpy as np
 
 from albert_tf import AlbertBackbone, AlbertConfig, PRESETS
@@ -100,3 +101,30 @@ def test_dict_config_is_accepted():
     backbone = AlbertBackbone(PRESETS["albert_tiny"].to_dict())
     assert isinstance(backbone.config, AlbertConfig)
     assert AlbertBackbone.from_config(backbone.get_config()).config == PRESETS["albert_tiny"]
+
+
+def test_groups_that_do_not_divide_the_layers(tmp_path):
+    # The original accepts 5 layers in 2 groups: layers 0-2 use group 0, 3-4 group 1.
+    config = PRESETS["albert_tiny"].replace(num_hidden_layers=5, num_hidden_groups=2)
+    backbone = AlbertBackbone(config)
+    batch = random_batch(config)
+    before = backbone(batch)["encoder_outputs"]
+    group_1 = backbone.groups[1][0]
+    group_1.ffn_output.kernel.assign(group_1.ffn_output.kernel * 3.0)
+    after = backbone(batch)["encoder_outputs"]
+    for layer in (0, 1, 2):
+        np.testing.assert_array_equal(before[layer], after[layer])
+    for layer in (3, 4):
+        assert np.abs(np.array(before[layer]) - np.array(after[layer])).max() > 1e-3
+    # Weights save and load.
+    backbone.save(tmp_path / "five_in_two.keras")
+    loaded = keras.saving.load_model(tmp_path / "five_in_two.keras")
+    np.testing.assert_array_equal(loaded(batch)["sequence_output"], after[-1])
+
+
+def test_groups_no_layer_uses_are_not_created():
+    # G > L: the original only ever creates the groups a layer runs.
+    config = PRESETS["albert_tiny"].replace(num_hidden_layers=2, num_hidden_groups=3)
+    backbone = AlbertBackbone(config)
+    assert sorted(backbone.groups) == [0, 1]
+    assert not [w.path for w in backbone.weights if w.path.startswith("group_2")]

@@ -39,13 +39,19 @@ def hf_config(config, **extra):
     )
 
 
+# The original accepts groups that do not divide the layers: 5 layers in 2
+# groups run groups 0, 0, 0, 1, 1 (keras-hub cannot represent it).
+FIVE_LAYERS_TWO_GROUPS = PRESETS["albert_tiny"].replace(num_hidden_layers=5, num_hidden_groups=2)
+
+
 def make_hf_model(config_name, class_name="AlbertForPreTraining", seed=0, **extra):
-    """A random transformers ALBERT of preset `config_name`'s shape, eval mode."""
+    """A random transformers ALBERT of preset `config_name`'s shape (or of an `AlbertConfig`), eval mode."""
     import torch
     import transformers
 
+    config = PRESETS[config_name] if isinstance(config_name, str) else config_name
     torch.manual_seed(seed)
-    model = getattr(transformers, class_name)(hf_config(PRESETS[config_name], **extra))
+    model = getattr(transformers, class_name)(hf_config(config, **extra))
     generator = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         # named_parameters() lists tied tensors once, so ties survive.
@@ -149,4 +155,89 @@ def run_albert(model, batch):
     return {
         k: ([np.asarray(x) for x in v] if isinstance(v, (list, tuple)) else np.asarray(v))
         for k, v in out.items()
+    }
+
+
+def squad_v2_tensors(hidden_size, seed=0):
+    """Random run_squad_v2 head tensors under the original's names and shapes.
+
+    LayerNorm gamma near 1, every bias non-zero, so that a swapped or
+    missing tensor shows in the outputs.
+    """
+    rng = np.random.default_rng(seed)
+    h = hidden_size
+    shapes = {
+        "start_logits/dense/kernel": (h, 1), "start_logits/dense/bias": (1,),
+        "end_logits/dense_0/kernel": (2 * h, h), "end_logits/dense_0/bias": (h,),
+        "end_logits/LayerNorm/gamma": (h,), "end_logits/LayerNorm/beta": (h,),
+        "end_logits/dense_1/kernel": (h, 1), "end_logits/dense_1/bias": (1,),
+        "answer_class/dense_0/kernel": (2 * h, h), "answer_class/dense_0/bias": (h,),
+        "answer_class/dense_1/kernel": (h, 1),
+    }
+    tensors = {name: (0.3 * rng.standard_normal(shape)).astype(np.float32) for name, shape in shapes.items()}
+    tensors["end_logits/LayerNorm/gamma"] += 1.0
+    return tensors
+
+
+def gr_p_mask(batch):
+    """run_squad_v2's p_mask for `make_batch` rows: [CLS] + segment 1 before its closing [SEP] are 0."""
+    p_mask = np.ones(batch["input_mask"].shape, np.float64)
+    for row, (mask, types) in enumerate(zip(batch["input_mask"], batch["input_type_ids"])):
+        length = int(mask.sum())
+        p_mask[row, 0] = 0.0
+        context = [t for t in range(length - 1) if types[t] == 1]
+        p_mask[row, context] = 0.0
+    return p_mask
+
+
+def squad_v2_reference(tensors, sequence_output, p_mask, start_n_top, end_n_top):
+    """NumPy (float64) port of the original `squad_utils.create_v2_model`, is_training=False.
+
+    Follows its steps and layout literally ([T, B, H] transposes, one-hot
+    einsums, tiles), reading the head's weights by their checkpoint names.
+    """
+    w = {k: v.astype(np.float64) for k, v in tensors.items()}
+    output = np.transpose(np.asarray(sequence_output, np.float64), (1, 0, 2))  # [T, B, H]
+    seq_length = output.shape[0]
+
+    def log_softmax(x):
+        shifted = x - x.max(-1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+
+    def top_k(x, k):  # ties: lower index first, as tf.nn.top_k
+        index = np.argsort(-x, axis=-1, kind="stable")[..., :k]
+        return np.take_along_axis(x, index, -1), index
+
+    def one_hot(index):
+        return (index[..., None] == np.arange(seq_length)).astype(np.float64)
+
+    start_logits = (output @ w["start_logits/dense/kernel"] + w["start_logits/dense/bias"])[..., 0].T
+    start_masked = start_logits * (1 - p_mask) - 1e30 * p_mask
+    start_log_probs = log_softmax(start_masked)
+    start_top_log_probs, start_top_index = top_k(start_log_probs, start_n_top)
+    start_features = np.einsum("lbh,bkl->bkh", output, one_hot(start_top_index))
+    end_input = np.tile(output[:, :, None], [1, 1, start_n_top, 1])
+    start_features = np.tile(start_features[None], [seq_length, 1, 1, 1])
+    end_input = np.concatenate([end_input, start_features], axis=-1)
+    end = np.tanh(end_input @ w["end_logits/dense_0/kernel"] + w["end_logits/dense_0/bias"])
+    mean = end.mean(-1, keepdims=True)
+    variance = ((end - mean) ** 2).mean(-1, keepdims=True)
+    end = (end - mean) / np.sqrt(variance + 1e-12) * w["end_logits/LayerNorm/gamma"] + w["end_logits/LayerNorm/beta"]
+    end = end @ w["end_logits/dense_1/kernel"] + w["end_logits/dense_1/bias"]
+    end = np.transpose(end.reshape(seq_length, -1, start_n_top), (1, 2, 0))  # [B, K, T]
+    end_masked = end * (1 - p_mask[:, None]) - 1e30 * p_mask[:, None]
+    end_top_log_probs, end_top_index = top_k(log_softmax(end_masked), end_n_top)
+
+    cls_feature = np.einsum("lbh,bl->bh", output, one_hot(np.zeros(output.shape[1], int)))
+    start_p = np.exp(log_softmax(start_masked))
+    start_feature = np.einsum("lbh,bl->bh", output, start_p)
+    answer = np.tanh(np.concatenate([start_feature, cls_feature], -1) @ w["answer_class/dense_0/kernel"]
+                     + w["answer_class/dense_0/bias"])
+    beam = start_n_top * end_n_top
+    return {
+        "start_top_log_probs": start_top_log_probs,
+        "start_top_index": start_top_index,
+        "end_top_log_probs": end_top_log_probs.reshape(-1, beam),
+        "end_top_index": end_top_index.reshape(-1, beam),
+        "cls_logits": (answer @ w["answer_class/dense_1/kernel"])[:, 0],
     }

@@ -85,7 +85,7 @@ WRONG_SHAPE = "albert.encoder.albert_layer_groups.0.albert_layers.0.attention.qu
         (lambda t: {**t, "albert.pooler.bias": np.full_like(t["albert.pooler.bias"], np.nan)},
          "tensor 'albert.pooler.bias' holds NaN"),
         (lambda t: {**t, "bert.extra.weight": np.zeros(3, np.float32)},
-         "neither ALBERT weights, known heads nor optimizer state: ['bert.extra.weight']"),
+         "holds 1 tensor(s) that no albert_tf model holds: ['bert.extra.weight']"),
     ],
     ids=["wrong_shape", "missing", "wrong_dtype", "nan", "unused"],
 )

@@ -8,7 +8,9 @@ import pytest
 
 from albert_tf import AlbertBackbone, AlbertPretrainer
 from albert_tf.convert import ConversionError, from_huggingface
-from tests.helpers.convert import CONFIG_NAMES, compare, hf_outputs, make_batch, make_hf_model, run_albert
+from tests.helpers.convert import (
+    CONFIG_NAMES, FIVE_LAYERS_TWO_GROUPS, compare, hf_outputs, make_batch, make_hf_model, run_albert,
+)
 
 ENCODER_KEYS = ("sequence_output", "pooled_output", "encoder_outputs")
 
@@ -108,3 +110,46 @@ def test_directory_conversion_does_not_import_torch(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "AlbertBackbone False"
+
+
+def test_groups_that_do_not_divide_the_layers_parity(tmp_path):
+    hf = make_hf_model(FIVE_LAYERS_TWO_GROUPS, "AlbertModel", seed=5)
+    hf.save_pretrained(tmp_path / "hf")
+    batch = make_batch(hf.config.vocab_size, seed=6)
+    reference = hf_outputs(hf, batch)
+    for src in (hf, tmp_path / "hf"):
+        backbone = from_huggingface(src)
+        assert backbone.config.num_hidden_layers == 5 and backbone.config.num_hidden_groups == 2
+        compare("HF 5 layers in 2 groups", run_albert(backbone, batch), reference, ENCODER_KEYS)
+
+
+def test_group_rules_that_differ_from_the_original_are_refused():
+    from albert_tf.convert.huggingface import check_group_rule
+
+    # transformers' int(l / (L / G)) puts layer 9 of 18 in group 6, the original in 7.
+    config = FIVE_LAYERS_TWO_GROUPS.replace(num_hidden_layers=18, num_hidden_groups=14)
+    with pytest.raises(ConversionError, match=r"\(layer, transformers group, original group\) \[\(9, 6, 7\)"):
+        check_group_rule(config, "<test>")
+    check_group_rule(FIVE_LAYERS_TWO_GROUPS, "<test>")  # 0, 0, 0, 1, 1 in both
+
+
+
+def test_tensors_no_albert_tf_model_holds_are_refused_unless_allowed():
+    import torch
+
+    hf = make_hf_model("albert_tiny", "AlbertForQuestionAnswering", seed=7)
+    # Under a head prefix, but no albert_tf head holds it: not a droppable head.
+    hf.register_buffer("qa_outputs_extra", torch.zeros(3))
+    hf.qa_outputs.register_buffer("scale", torch.ones(1))
+    with pytest.raises(ConversionError, match=r"no albert_tf model holds: \['qa_outputs.scale', 'qa_outputs_extra'\]"):
+        from_huggingface(hf)
+    with pytest.warns(UserWarning, match="qa_outputs.scale"):
+        model = from_huggingface(hf, allow_unused=True)
+    assert model.task_name == "span_qa"
+    # Heads another albert_tf model holds are dropped (with a warning) only
+    # when the task asks for less than the source carries.
+    with pytest.warns(UserWarning) as caught:
+        from_huggingface(hf, task="backbone", allow_unused=True)
+    messages = [str(w.message) for w in caught]
+    assert any("dropping head tensors that task 'backbone' does not use: ['qa_outputs.bias', "
+               "'qa_outputs.weight']" in m for m in messages), messages

@@ -5,7 +5,7 @@ import pytest
 
 from albert_tf import PRESETS, AlbertBackbone
 from albert_tf.convert import ConversionError, from_keras_hub
-from tests.helpers.convert import CONFIG_NAMES, compare, make_batch, run_albert
+from tests.helpers.convert import CONFIG_NAMES, FIVE_LAYERS_TWO_GROUPS, compare, make_batch, run_albert
 
 
 def make_keras_hub_backbone(config):
@@ -63,3 +63,24 @@ def test_keras_hub_wrong_object_and_shape():
     kh = make_keras_hub_backbone(PRESETS["albert_tiny"])
     with pytest.raises(ConversionError, match=r"cannot be converted into task 'classification' \(only 'backbone'\)"):
         from_keras_hub(kh, task="classification")
+
+
+def test_groups_keras_hub_cannot_represent_are_refused():
+    from albert_tf.convert.keras_hub import name_map
+
+    with pytest.raises(ConversionError, match="keras-hub cannot represent num_hidden_layers=5 with num_hidden_groups=2"):
+        name_map(FIVE_LAYERS_TWO_GROUPS)
+    # Divisible, but the original's float rule runs group 14 at layer 15.
+    with pytest.raises(ConversionError, match=r"at layers \[15\]"):
+        name_map(FIVE_LAYERS_TWO_GROUPS.replace(num_hidden_layers=22, num_hidden_groups=22))
+
+
+
+def test_weights_no_albert_tf_model_holds_are_refused_unless_allowed():
+    kh = make_keras_hub_backbone(PRESETS["albert_tiny"])
+    extra = kh.add_weight(shape=(3,), name="extra", initializer="zeros")
+    with pytest.raises(ConversionError, match=f"no albert_tf model holds: \\['{extra.path}'\\]"):
+        from_keras_hub(kh)
+    with pytest.warns(UserWarning, match=extra.path):
+        backbone = from_keras_hub(kh, allow_unused=True)
+    assert isinstance(backbone, AlbertBackbone)

@@ -13,9 +13,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from albert_tf import AlbertBackbone, AlbertClassifier, AlbertPretrainer, AlbertSpanQA
-from albert_tf.convert import from_tf1_checkpoint
-from tests.helpers.convert import CONFIG_NAMES, compare, hf_outputs, make_batch, make_hf_model, run_albert
+from albert_tf import AlbertBackbone, AlbertClassifier, AlbertPretrainer, AlbertSpanQA, AlbertSpanQAV2
+from albert_tf.convert import ConversionError, from_tf1_checkpoint
+from tests.helpers.convert import (
+    CONFIG_NAMES, FIVE_LAYERS_TWO_GROUPS, compare, gr_p_mask, hf_outputs, make_batch, make_hf_model,
+    run_albert, squad_v2_reference, squad_v2_tensors,
+)
 
 
 def gr_tensors(hf, with_slots=True, prefix=""):
@@ -140,6 +143,18 @@ def test_pretraining_checkpoint_parity(config_name, prefix, tmp_path):
     )
 
 
+def test_groups_that_do_not_divide_the_layers_parity(tmp_path):
+    hf = reference_model(FIVE_LAYERS_TWO_GROUPS)
+    checkpoint = write_checkpoint(tmp_path / "albert", gr_tensors(hf), hf.config)
+    model = from_tf1_checkpoint(checkpoint)
+    assert (model.backbone.config.num_hidden_layers, model.backbone.config.num_hidden_groups) == (5, 2)
+    batch = make_batch(hf.config.vocab_size, seed=12)
+    ours = run_albert(model, batch)
+    ours.update(run_albert(model.backbone, batch))
+    compare("TF1 5 layers in 2 groups", ours, hf_outputs(hf, batch),
+            ("sequence_output", "pooled_output", "encoder_outputs", "mlm_logits", "sop_logits"))
+
+
 def test_directory_and_backbone_task(tmp_path):
     hf = reference_model("albert_tiny")
     write_checkpoint(tmp_path / "albert", gr_tensors(hf), hf.config)
@@ -149,6 +164,21 @@ def test_directory_and_backbone_task(tmp_path):
     batch = make_batch(hf.config.vocab_size, seed=13)
     compare("TF1 dir backbone", run_albert(backbone, batch), hf_outputs(hf, batch),
             ("sequence_output", "pooled_output"))
+
+
+@pytest.mark.parametrize("extra", ["cls/squad/output_scale", "answer_class/dense_2/kernel", "bert/encoder/extra"])
+def test_tensors_no_albert_tf_model_holds_are_refused_unless_allowed(extra, tmp_path):
+    # Before, anything under a head prefix (cls/, answer_class/, ...) was dropped
+    # with only a warning; now only heads an albert_tf model holds may be.
+    hf = reference_model("albert_tiny")
+    tensors = gr_tensors(hf)
+    tensors[extra] = np.zeros((3,), np.float32)
+    checkpoint = write_checkpoint(tmp_path / "albert", tensors, hf.config)
+    with pytest.raises(ConversionError, match=f"1 tensor\\(s\\) that no albert_tf model holds: \\['{extra}'\\]"):
+        from_tf1_checkpoint(checkpoint)
+    with pytest.warns(UserWarning, match=extra):
+        model = from_tf1_checkpoint(checkpoint, allow_unused=True)
+    assert isinstance(model, AlbertPretrainer)
 
 
 @pytest.mark.parametrize("num_labels, task", [(3, "classification"), (1, "regression")])
@@ -170,3 +200,44 @@ def test_fine_tuned_squad_checkpoint(tmp_path):
     batch = make_batch(hf.config.vocab_size, seed=15)
     compare("TF1 squad", run_albert(model, batch), hf_outputs(hf, batch),
             ("start_logits", "end_logits"))
+
+
+SQUAD_V2_KEYS = ("start_top_log_probs", "start_top_index", "end_top_log_probs", "end_top_index", "cls_logits")
+
+
+@pytest.mark.parametrize("encoder_prefix", ["", "module/"], ids=["ckpt", "hub_fine_tuned"])
+def test_squad_v2_checkpoint_becomes_the_original_model(encoder_prefix, tmp_path, capsys):
+    import albert_tf
+    from albert_tf.cli import main
+
+    hf = reference_model("albert_tiny", "AlbertForQuestionAnswering", seed=16)
+    # Fine-tuned on a TF Hub module, the encoder sits under module/ and the head at the top.
+    tensors = {k: v for k, v in gr_tensors(hf, prefix=encoder_prefix).items() if "cls/squad/" not in k}
+    head = squad_v2_tensors(hf.config.hidden_size, seed=17)
+    checkpoint = write_checkpoint(tmp_path / "squad2", {**tensors, **head}, hf.config)
+    model = from_tf1_checkpoint(checkpoint)
+    assert isinstance(model, AlbertSpanQAV2) and model.task_name == "span_qa"
+    assert (model.start_n_top, model.end_n_top) == (5, 5)  # run_squad_v2's defaults
+
+    # Every row keeps more than 5 answerable positions ([CLS] + context), so
+    # no kept start or end sits on a masked (-1e30) position.
+    batch = make_batch(hf.config.vocab_size, batch_size=2, seq_length=16, seed=18)
+    sequence_output = hf_outputs(hf, batch)["sequence_output"]
+    reference = squad_v2_reference(head, sequence_output, gr_p_mask(batch), 5, 5)
+    ours = run_albert(model, batch)
+    with capsys.disabled():  # show the max abs errors
+        compare("TF1 squad v2", ours, reference, SQUAD_V2_KEYS)
+    for key in ("start_top_index", "end_top_index"):
+        np.testing.assert_array_equal(ours[key], reference[key])
+
+    # The command converts it (no bare backbone), and the directory loads back.
+    out = tmp_path / "converted"
+    assert main(["convert", "--from", "tf1-checkpoint", str(checkpoint), "--output-dir", str(out)]) == 0
+    assert "AlbertSpanQAV2" in capsys.readouterr().out
+    loaded = albert_tf.load(out)
+    assert isinstance(loaded, AlbertSpanQAV2)
+    compare("TF1 squad v2 saved", run_albert(loaded, batch), ours, SQUAD_V2_KEYS)
+
+    # Keeping only the encoder is an explicit choice; the head is named as dropped.
+    with pytest.warns(UserWarning, match="dropping head tensors .*'answer_class/dense_0/bias'"):
+        assert isinstance(from_tf1_checkpoint(checkpoint, task="backbone"), AlbertBackbone)

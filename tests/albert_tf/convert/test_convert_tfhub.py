@@ -147,3 +147,27 @@ def test_albert_tf_export_round_trip(tmp_path):
     ours = run_albert(round_trip, batch)
     compare("albert_tf export -> pretrainer", ours, run_albert(pretrainer, batch), ("mlm_logits",))
     np.testing.assert_array_equal(ours["sop_logits"], 0.0)
+
+
+def test_variables_no_albert_tf_model_holds_are_refused_unless_allowed(tmp_path):
+    from albert_tf import PRESETS
+
+    hf = make_hf_model("albert_tiny", "AlbertModel", seed=26)
+    root = tf.Module()
+    values = dict(official_variables(hf), **{"cls/squad/output_weights": np.zeros((2, 64), np.float32)})
+    root.encoder_variables = [tf.Variable(value, name=name) for name, value in values.items()]
+    tf.saved_model.save(root, str(tmp_path / "module"))
+    with pytest.raises(ConversionError, match=r"no albert_tf model holds: \['cls/squad/output_weights'\]"):
+        from_tfhub(tmp_path / "module", config=PRESETS["albert_tiny"])
+    with pytest.warns(UserWarning, match="cls/squad/output_weights"):
+        backbone = from_tfhub(tmp_path / "module", config=PRESETS["albert_tiny"], allow_unused=True)
+    batch = make_batch(hf.config.vocab_size, seed=27)
+    compare("TF Hub official + unused", run_albert(backbone, batch), hf_outputs(hf, batch), ("sequence_output",))
+
+
+def test_droppable_mlm_head_names_are_the_pretrainers_own():
+    from albert_tf import PRESETS
+    from albert_tf.convert.tfhub import OWN_MLM_HEAD
+
+    pretrainer = AlbertPretrainer(AlbertBackbone(PRESETS["albert_tiny"].replace(vocab_size=100)))
+    assert set(OWN_MLM_HEAD) == {w.path for w in pretrainer.weights if w.path.startswith("mlm_head/")}

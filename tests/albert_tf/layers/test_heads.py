@@ -72,3 +72,51 @@ def test_config_round_trip_with_the_owner_passing_the_embedding():
         head, _sequence_output(), POSITIONS,
         rebuild=lambda config: AlbertMaskedLMHead(head.word_embeddings, **config),
     )
+
+
+def test_squad_v2_p_mask_is_the_original_rule():
+    from albert_tf.layers import squad_v2_p_mask
+    from tests.helpers.convert import gr_p_mask, make_batch
+
+    batch = make_batch(vocab_size=100, batch_size=3, seq_length=12, seed=3)
+    got = np.asarray(squad_v2_p_mask(batch["input_mask"], batch["input_type_ids"]))
+    np.testing.assert_array_equal(got, gr_p_mask(batch))
+    # Symbolic inputs of unknown length (a functional model) give the same.
+    inputs = {k: keras.Input((None,), dtype="int32", name=k) for k in ("input_mask", "input_type_ids")}
+    model = keras.Model(inputs, squad_v2_p_mask(inputs["input_mask"], inputs["input_type_ids"]))
+    np.testing.assert_array_equal(np.asarray(model({k: batch[k] for k in inputs})), got)
+
+
+def test_squad_v2_head_matches_the_original_computation_and_round_trips():
+    from albert_tf.layers import AlbertSquadV2Head
+    from tests.helpers.convert import squad_v2_reference, squad_v2_tensors
+
+    hidden, batch_size, length = 16, 2, 9
+    head = AlbertSquadV2Head(hidden, start_n_top=3, end_n_top=2, dropout=0.0)
+    x = np.random.default_rng(4).standard_normal((batch_size, length, hidden)).astype("float32")
+    p_mask = np.zeros((batch_size, length), "float32")
+    p_mask[:, 1:3] = 1.0
+    p_mask[1, -2:] = 1.0
+    head(x, p_mask)
+    tensors = squad_v2_tensors(hidden, seed=5)
+    by_path = {
+        "start_logits/dense/kernel": head.start_dense.kernel, "start_logits/dense/bias": head.start_dense.bias,
+        "end_logits/dense_0/kernel": head.end_dense_0.kernel, "end_logits/dense_0/bias": head.end_dense_0.bias,
+        "end_logits/LayerNorm/gamma": head.end_layer_norm.gamma, "end_logits/LayerNorm/beta": head.end_layer_norm.beta,
+        "end_logits/dense_1/kernel": head.end_dense_1.kernel, "end_logits/dense_1/bias": head.end_dense_1.bias,
+        "answer_class/dense_0/kernel": head.answer_dense_0.kernel,
+        "answer_class/dense_0/bias": head.answer_dense_0.bias,
+        "answer_class/dense_1/kernel": head.answer_dense_1.kernel,
+    }
+    assert len(head.weights) == len(by_path) == len(tensors)
+    for name, variable in by_path.items():
+        variable.assign(tensors[name])
+    out = {k: np.asarray(v) for k, v in head(x, p_mask).items()}
+    expected = squad_v2_reference(tensors, x, p_mask.astype("float64"), 3, 2)
+    for key, value in expected.items():
+        np.testing.assert_allclose(out[key], value, atol=1e-5, err_msg=key)
+    assert out["end_top_index"].dtype == np.int32 and out["cls_logits"].shape == (batch_size,)
+    # Masked positions are never kept.
+    assert not np.isin(out["start_top_index"][1], [1, 2, length - 2, length - 1]).any()
+    clone = AlbertSquadV2Head.from_config(head.get_config())
+    assert (clone.start_n_top, clone.end_n_top, clone.hidden_size) == (3, 2, hidden)

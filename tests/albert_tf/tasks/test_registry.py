@@ -129,3 +129,23 @@ def test_unknown_name_raises_naming_the_choices():
 def test_task_name_of_a_non_model_raises():
     with pytest.raises(TypeError, match="expects an albert_tf task model .* got dict"):
         task_name_of({})
+
+
+def test_span_qa_has_the_original_squad_v2_head_as_a_variant():
+    from albert_tf import AlbertSpanQAV2
+
+    backbone = AlbertBackbone(CONFIG)
+    assert task_model_class("span_qa") is AlbertSpanQA  # the default head is unchanged
+    assert task_model_class("span_qa", variant="squad_v2") is AlbertSpanQAV2
+    model = build_task_model("span_qa", backbone, variant="squad_v2", start_n_top=3, end_n_top=2,
+                             dropout=0.0, num_classes=7)  # num_classes: another head's argument
+    assert type(model) is AlbertSpanQAV2 and (model.start_n_top, model.end_n_top, model.dropout) == (3, 2, 0.0)
+    assert model.task_name == task_name_of(model) == "span_qa"
+    rebuilt = AlbertSpanQAV2.from_config(model.get_config())
+    assert (rebuilt.start_n_top, rebuilt.end_n_top) == (3, 2)
+    with pytest.raises(ValueError, match=r"Task 'classification' has no variant 'squad_v2'; its variants: none"):
+        build_task_model("classification", backbone, variant="squad_v2")
+    with pytest.raises(ValueError, match=r"Task 'span_qa' has no variant 'v3'; its variants: \['squad_v2'\]"):
+        task_model_class("span_qa", variant="v3")
+    with pytest.raises(ValueError, match="start_n_top must be a positive int, got 0"):
+        build_task_model("span_qa", backbone, variant="squad_v2", start_n_top=0)
