@@ -13,6 +13,9 @@ The rule (ALBERT paper section 4.1, google-research/albert
   starts with "<" or is a single ASCII punctuation character begins a new
   word (the original `_is_start_piece`); the pieces after it, up to the
   next start piece, belong to it. A word never spans a special token.
+  With a WordPiece vocabulary (the Chinese models) a word is a token and
+  the "##" pieces after it, so each CJK character is a word of its own
+  (`wordpiece_start_table`; BERT's whole-word masking).
 - Spans of n words, n in 1..`max_ngram`, with p(n) proportional to 1/n.
 - About `masked_lm_prob` of the maskable tokens are predicted, at most
   `max_predictions_per_seq` per sequence.
@@ -52,6 +55,24 @@ def start_piece_table(pieces):
             e.g. `[sp.id_to_piece(i) for i in range(sp.get_piece_size())]`.
     """
     return np.array([is_start_piece(p) for p in pieces], dtype=bool)
+
+
+def wordpiece_start_table(tokens):
+    """Boolean [V] table for a WordPiece vocabulary: every token but "##" pieces begins a word.
+
+    BERT's basic tokenization puts each CJK character in a word of its own,
+    so in Chinese text a word is one character, or a run of Latin letters
+    or digits with its "##" continuations.
+
+    Args:
+        tokens: the vocabulary as a sequence of V token strings (id order),
+            e.g. `AlbertWordPieceTokenizer().vocabulary`.
+
+    Example:
+    >>> wordpiece_start_table(["[PAD]", "中", "al", "##bert"]).tolist()
+    [True, True, True, False]
+    """
+    return np.array([not t.startswith("##") for t in tokens], dtype=bool)
 
 
 def ngram_probabilities(max_ngram):
@@ -95,7 +116,8 @@ class MaskingConfig:
     """What `mask_tokens` needs to know about the vocabulary and the rule.
 
     Args:
-        start_pieces: boolean [V] table from `start_piece_table`.
+        start_pieces: boolean [V] table from `start_piece_table`
+            (SentencePiece) or `wordpiece_start_table` (WordPiece).
         mask_id: id of [MASK].
         special_ids: ids never predicted (e.g. pad, [CLS], [SEP], [MASK]).
         masked_lm_prob: fraction of maskable tokens to predict (0.15).

@@ -17,11 +17,15 @@ import tensorflow as tf
 
 from albert_tf.text.packer import AlbertPacker, assemble
 from albert_tf.text.tokenizer import AlbertTokenizer, _check_strings
+from albert_tf.text.wordpiece import AlbertWordPieceTokenizer
 
 
 def _check_tokenizer(tokenizer):
-    if not isinstance(tokenizer, AlbertTokenizer):
-        raise TypeError(f"tokenizer must be an AlbertTokenizer, got {type(tokenizer).__name__}")
+    if not isinstance(tokenizer, (AlbertTokenizer, AlbertWordPieceTokenizer)):
+        raise TypeError(
+            "tokenizer must be an AlbertTokenizer (SentencePiece) or an AlbertWordPieceTokenizer, "
+            f"got {type(tokenizer).__name__}"
+        )
     return tokenizer
 
 
@@ -29,7 +33,7 @@ class AlbertPreprocessor(tf.Module):
     """Strings (one text or a pair) -> `input_word_ids`, `input_mask`, `input_type_ids`.
 
     Args:
-        tokenizer: `AlbertTokenizer`.
+        tokenizer: `AlbertTokenizer` or `AlbertWordPieceTokenizer`.
         seq_length: int T, the packed length (specials included).
         truncation: see `AlbertPacker` ("round_robin", "longest_first",
             "waterfall").
@@ -79,7 +83,7 @@ class AlbertMultipleChoicePreprocessor(tf.Module):
     data set wants).
 
     Args:
-        tokenizer: `AlbertTokenizer`.
+        tokenizer: `AlbertTokenizer` or `AlbertWordPieceTokenizer`.
         seq_length: int T.
         truncation: default "longest_first" (a long context gives way
             before a short choice).
@@ -137,11 +141,11 @@ class AlbertTokenClassificationPreprocessor(tf.Module):
     """Pre-split words -> packed inputs plus the word index of each token.
 
     Each word is tokenized on its own (so it starts a new SentencePiece
-    word, like Hugging Face's `is_split_into_words=True`), the pieces are
-    packed as `[CLS] pieces [SEP]`, truncated to T.
+    or WordPiece word, like Hugging Face's `is_split_into_words=True`), the
+    pieces are packed as `[CLS] pieces [SEP]`, truncated to T.
 
     Args:
-        tokenizer: `AlbertTokenizer`.
+        tokenizer: `AlbertTokenizer` or `AlbertWordPieceTokenizer`.
         seq_length: int T.
         dynamic_padding: pad to the batch's longest row.
 

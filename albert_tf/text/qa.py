@@ -15,6 +15,10 @@ string is owned by one original character, and token offsets are mapped
 back through it to code-point offsets into the ORIGINAL context, so
 `context[start:end]` in Python is the text of the token.
 
+With `AlbertWordPieceTokenizer` (the Chinese models) the same mapping
+runs on BERT's basic tokenization, which rewrites each character on its
+own (dropped control characters belong to the character before them).
+
 The per-character normalization equals the whole-string one (NFKD only
 reorders combining marks, which are all dropped; lowercasing changes no
 byte length except through the final-sigma rule, which keeps it), so the
@@ -29,6 +33,7 @@ from albert_tf.text import normalization
 from albert_tf.text.packer import _head, assemble
 from albert_tf.text.preprocessor import _check_tokenizer
 from albert_tf.text.tokenizer import _check_strings, _check_utf8
+from albert_tf.text.wordpiece import AlbertWordPieceTokenizer
 
 _BIG = 2**30
 
@@ -96,7 +101,8 @@ class AlbertQAPreprocessor(tf.Module):
     from when decoding.
 
     Args:
-        tokenizer: `AlbertTokenizer`.
+        tokenizer: `AlbertTokenizer` or `AlbertWordPieceTokenizer` (its
+            basic tokenization is aligned character by character).
         seq_length: int T.
         max_question_length: int, the most pieces kept from a question
             (default: the original's 64, lowered to T // 2 and to
@@ -173,7 +179,7 @@ class AlbertQAPreprocessor(tf.Module):
         self.dynamic_padding = bool(dynamic_padding)
 
     def normalize_with_alignment(self, texts):
-        """Normalizes like `AlbertTokenizer.normalize`, keeping the alignment.
+        """Normalizes like the tokenizer's `normalize`, keeping the alignment.
 
         Args:
             texts: `tf.string` [B], valid UTF-8.
@@ -191,6 +197,13 @@ class AlbertQAPreprocessor(tf.Module):
         """(normalized [B], byte_ends ragged [B, C], boundaries ragged bool [B, C])."""
         tokenizer = self.tokenizer
         chars = tf.strings.unicode_split(texts, "UTF-8")
+        if isinstance(tokenizer, AlbertWordPieceTokenizer):
+            # BERT's basic tokenization rewrites each character on its own
+            # (dropped ones belong to the character before them), and the
+            # whole-string result has the same bytes (final sigma aside,
+            # which keeps the length).
+            lengths = tf.strings.length(tokenizer.normalize_characters(chars.flat_values))
+            return tokenizer.normalize(texts), _byte_ends(chars, lengths), chars.with_flat_values(lengths > 0)
         flat = chars.flat_values
         row = chars.value_rowids()
         position = tf.range(tf.size(flat, out_type=tf.int64)) - tf.gather(chars.row_splits, row)
@@ -220,9 +233,7 @@ class AlbertQAPreprocessor(tf.Module):
         if tokenizer.do_lower_case:
             # Whole-string lowercasing keeps Python's final-sigma rule.
             normalized = normalization.lower(normalized)
-        inclusive = tf.cumsum(lengths)
-        row_base = tf.gather(tf.concat([[0], inclusive], axis=0), chars.row_splits[:-1])
-        byte_ends = chars.with_flat_values(inclusive - tf.gather(row_base, row))
+        byte_ends = _byte_ends(chars, lengths)
         # Characters that vanish but belong to the one before them (the
         # second ` of a pair, combining accents) must stay inside a token's
         # span; vanished whitespace must not.
@@ -355,6 +366,13 @@ class AlbertQAPreprocessor(tf.Module):
             "token_is_max_context": max_context,
             "example_index": example_index,
         }
+
+
+def _byte_ends(chars, lengths):
+    """Ragged int32 [B, C]: end byte of each character's output, from its byte `lengths` [N]."""
+    inclusive = tf.cumsum(lengths)
+    row_base = tf.gather(tf.concat([[0], inclusive], axis=0), chars.row_splits[:-1])
+    return chars.with_flat_values(inclusive - tf.gather(row_base, chars.value_rowids()))
 
 
 def _window_layout(question_lengths, context_lengths, seq_length, doc_stride):

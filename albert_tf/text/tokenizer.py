@@ -12,7 +12,7 @@ from sentencepiece import sentencepiece_model_pb2
 from tensorflow.python.trackable import resource
 from tensorflow_text.python.ops.sentencepiece_tokenizer import gen_sentencepiece_tokenizer
 
-from albert_tf.text import normalization
+from albert_tf.text import masking, normalization
 
 SPIECE_UNDERLINE = "\u2581"
 
@@ -350,6 +350,13 @@ class AlbertTokenizer(tf.Module):
                     f"[{flat.min()}, {flat.max()}]"
                 )
         return ids
+
+    def word_start_table(self):
+        """Boolean NumPy [V]: whether each piece begins a whole word (for MLM masking).
+
+        The original `_is_start_piece` rule (`masking.start_piece_table`).
+        """
+        return masking.start_piece_table(sorted(self._piece_index, key=self._piece_index.get))
 
     def special_tokens_dict(self):
         """Python ints of the special ids and the vocabulary size (TF Hub style)."""
