@@ -146,10 +146,12 @@ def stage_export(args, out, model_dir):
 
 
 def _start_server(base_dir):
+    from serving.server.command import free_port
+
     command = [
-        sys.executable, "-m", "serving.server", "--model_name", MODEL_NAME,
-        "--model_base_path", str(base_dir.resolve()), "--port", "0", "--rest_api_port", "0",
-        "--file_system_poll_wait_seconds", "0",
+        sys.executable, "-m", "serving.server", f"--model_name={MODEL_NAME}",
+        f"--model_base_path={base_dir.resolve()}", f"--port={free_port()}",
+        "--file_system_poll_wait_seconds=0",
     ]
     return subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
 

@@ -35,7 +35,7 @@ def parse_model_server_config(text, source="<models.config>"):
     try:
         text_format.Parse(text, config)
     except text_format.ParseError as e:
-        raise ConfigError(f"Error parsing text-format ModelServerConfig in {source}: {e}") from None
+        raise ConfigError(f"Error parsing text-format tensorflow.serving.ModelServerConfig in {source}: {e}") from None
     validate_model_server_config(config, source)
     return config
 

@@ -84,25 +84,65 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return response
 
 
-def build_server(inference, address, *, max_workers=16, max_message_bytes=64 * 1024 * 1024,
-                 metrics=None, credentials=None):
-    """A started-ready `grpc.Server` bound to `address` ("127.0.0.1:8500"); returns (server, port)."""
+def parse_channel_arguments(text):
+    """--grpc_channel_arguments "k=v,k=v" -> [(k, int or str)] (server.cc parseGrpcChannelArgs).
+
+    Example:
+    >>> parse_channel_arguments("grpc.max_receive_message_length=1024,grpc.lb_policy_name=x")
+    [('grpc.max_receive_message_length', 1024), ('grpc.lb_policy_name', 'x')]
+
+    Raises:
+        ValueError: an entry without "=".
+    """
+    arguments = []
+    for item in text.split(",") if text else []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--grpc_channel_arguments entry {item!r} is not key=value")
+        try:
+            number = int(value)
+            arguments.append((key, number if -(2**31) <= number < 2**31 else value))
+        except ValueError:
+            arguments.append((key, value))
+    return arguments
+
+
+# server.cc: builder.SetMaxMessageSize(INT32_MAX) before the channel arguments.
+_DEFAULT_OPTIONS = [("grpc.max_receive_message_length", 2**31 - 1), ("grpc.max_send_message_length", 2**31 - 1)]
+
+
+def build_server(inference, addresses, *, max_workers=16, channel_arguments=(), metrics=None):
+    """A ready-to-start `grpc.Server` listening on `addresses`; returns (server, TCP port or None).
+
+    Args:
+        inference: `inference.Inference`.
+        addresses: e.g. ["127.0.0.1:8500", "unix:/tmp/tfs.sock"]; a TCP port 0 picks a free one.
+        max_workers: --grpc_max_threads.
+        channel_arguments: [(key, value)] after TF Serving's defaults (later wins).
+        metrics: `metrics.Metrics` or None.
+
+    Raises:
+        OSError: an address cannot be bound.
+    """
     from concurrent import futures
 
+    options = dict(_DEFAULT_OPTIONS)
+    options.update(dict(channel_arguments))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-        options=[
-            ("grpc.max_receive_message_length", int(max_message_bytes)),
-            ("grpc.max_send_message_length", int(max_message_bytes)),
-        ],
+        options=list(options.items()),
     )
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
         PredictionService(inference, metrics), server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(inference), server)
-    if credentials is not None:
-        port = server.add_secure_port(address, credentials)
-    else:
-        port = server.add_insecure_port(address)
-    if not port:
-        raise OSError(f"Cannot bind the gRPC server to {address}")
-    return server, port
+    tcp_port = None
+    for address in addresses:
+        try:
+            port = server.add_insecure_port(address)
+        except RuntimeError as e:
+            raise OSError(f"Cannot bind the gRPC server to {address}: {e}") from None
+        if not port:
+            raise OSError(f"Cannot bind the gRPC server to {address}")
+        if not address.startswith("unix:"):
+            tcp_port = port
+    return server, tcp_port

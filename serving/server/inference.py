@@ -6,7 +6,7 @@ Each function takes a request proto and returns the response proto, or raises
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import types_pb2
+from tensorflow.core.framework import tensor_pb2, types_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
     get_model_metadata_pb2,
@@ -22,24 +22,73 @@ CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"
 
 
+_MAX_TENSOR_BYTES = 2**31 - 1  # the largest message TF Serving accepts (server.cc SetMaxMessageSize)
+
+
 def tensor_to_ndarray(name, proto):
     """A request TensorProto as numpy, or INVALID_ARGUMENT "tensor parsing error"."""
     if proto.dtype in (types_pb2.DT_INVALID,) or proto.dtype >= 100:
+        raise errors.invalid_argument(f"tensor parsing error: {name}")
+    sizes = [d.size for d in proto.tensor_shape.dim]
+    # Tensor::FromProto fails when the tensor cannot be allocated; a few values may
+    # stand for a huge shape (the last value repeats), so bound it before numpy tries.
+    if any(s < 0 for s in sizes) or np.prod(np.array(sizes, dtype=np.float64)) * 8 > _MAX_TENSOR_BYTES:
         raise errors.invalid_argument(f"tensor parsing error: {name}")
     try:
         array = tf.make_ndarray(proto)
     except Exception:  # noqa: BLE001 - any decoding failure is a malformed tensor
         raise errors.invalid_argument(f"tensor parsing error: {name}") from None
-    count = int(np.prod([d.size for d in proto.tensor_shape.dim], dtype=np.int64))
-    if any(d.size < 0 for d in proto.tensor_shape.dim) or array.size != count:
+    count = int(np.prod(sizes, dtype=np.int64))
+    if array.size != count:
         raise errors.invalid_argument(f"tensor parsing error: {name}")
     if proto.dtype == types_pb2.DT_STRING and len(proto.string_val) > max(count, 1):
         raise errors.invalid_argument(f"tensor parsing error: {name}")
     return array
 
 
-def ndarray_to_tensor(array):
-    return tf.make_tensor_proto(array)
+# Tensor::AsProtoField: which repeated field holds each dtype's values.
+_TYPED_FIELD = {
+    types_pb2.DT_FLOAT: "float_val", types_pb2.DT_DOUBLE: "double_val",
+    types_pb2.DT_INT32: "int_val", types_pb2.DT_INT16: "int_val", types_pb2.DT_INT8: "int_val",
+    types_pb2.DT_UINT8: "int_val", types_pb2.DT_UINT16: "int_val",
+    types_pb2.DT_INT64: "int64_val", types_pb2.DT_UINT32: "uint32_val", types_pb2.DT_UINT64: "uint64_val",
+    types_pb2.DT_BOOL: "bool_val", types_pb2.DT_STRING: "string_val",
+    types_pb2.DT_HALF: "half_val", types_pb2.DT_BFLOAT16: "half_val",
+    types_pb2.DT_COMPLEX64: "scomplex_val", types_pb2.DT_COMPLEX128: "dcomplex_val",
+}
+
+
+def ndarray_to_tensor(array, tensor_content=False):
+    """A response tensor as TF Serving writes it (predict_util.cc PostProcessPredictionResult).
+
+    Args:
+        array: np.ndarray of any TensorFlow dtype.
+        tensor_content: False (TF Serving's default): values in the typed
+            field (`float_val`, `int_val`, `string_val`, ...) as
+            Tensor::AsProtoField writes them; True
+            (--enable_serialization_as_tensor_content): packed bytes in
+            `tensor_content` (strings stay in `string_val`).
+
+    Example:
+    >>> ndarray_to_tensor(np.array([[0.5, 2.0]], np.float32)).float_val
+    [0.5, 2.0]
+    """
+    if tensor_content:
+        return tf.make_tensor_proto(array)
+    dtype = tf.dtypes.as_dtype(array.dtype)
+    proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum)
+    for size in array.shape:
+        proto.tensor_shape.dim.add().size = size
+    field = _TYPED_FIELD.get(proto.dtype)
+    if field is None:
+        return tf.make_tensor_proto(array)  # no typed field (resource, variant): TF writes tensor_content too
+    flat = np.ascontiguousarray(array).reshape(-1)
+    if field == "half_val":
+        flat = flat.view(np.uint16)  # bit patterns, as TF stores half and bfloat16
+    elif field in ("scomplex_val", "dcomplex_val"):
+        flat = flat.view(np.float32 if field == "scomplex_val" else np.float64)
+    getattr(proto, field).extend(flat.tolist())
+    return proto
 
 
 def _fill_spec(spec, name, version, signature_name):
@@ -56,27 +105,36 @@ class Inference:
         batcher: optional `batching.Batcher`; Predict calls go through it.
     """
 
-    def __init__(self, manager, batcher=None):
+    def __init__(self, manager, batcher=None, tensor_content=False):
         self.manager = manager
         self.batcher = batcher
+        self.tensor_content = tensor_content
 
     # Predict.
 
-    def predict(self, request):
+    def predict_arrays(self, request):
+        """Runs a PredictRequest; returns (outputs name -> np.ndarray, response ModelSpec)."""
         if not request.HasField("model_spec"):
             raise errors.invalid_argument("Missing ModelSpec")
-        inputs = {name: tensor_to_ndarray(name, t) for name, t in request.inputs.items()}
         with self.manager.handle(request.model_spec) as servable:
+            servable.signature(request.model_spec.signature_name)  # RunPredict looks it up before any input
+            inputs = {key: tensor_to_ndarray(key, t) for key, t in request.inputs.items()}
             if self.batcher is not None:
                 outputs, signature = self.batcher.run(servable, request.model_spec.signature_name,
                                                       inputs, list(request.output_filter))
             else:
                 outputs, signature = servable.run(request.model_spec.signature_name, inputs,
                                                   list(request.output_filter))
-            response = predict_pb2.PredictResponse()
-            _fill_spec(response.model_spec, servable.model_name, servable.version, signature)
+            spec = predict_pb2.PredictResponse().model_spec
+            _fill_spec(spec, servable.model_name, servable.version, signature)
+        return outputs, spec
+
+    def predict(self, request):
+        outputs, spec = self.predict_arrays(request)
+        response = predict_pb2.PredictResponse()
+        response.model_spec.CopyFrom(spec)
         for name, value in outputs.items():
-            response.outputs[name].CopyFrom(ndarray_to_tensor(value))
+            response.outputs[name].CopyFrom(ndarray_to_tensor(value, self.tensor_content))
         return response
 
     # Classify / Regress.
@@ -217,9 +275,8 @@ class Inference:
             response.model_spec.name = servable.model_name
             response.model_spec.version.value = servable.version
             signature_map = get_model_metadata_pb2.SignatureDefMap()
+            # All of them, __saved_model_init_op included, as get_model_metadata_impl.cc copies them.
             for key, value in servable.signature_defs.items():
-                if key.startswith("__"):  # e.g. __saved_model_init_op: not a serving signature
-                    continue
                 signature_map.signature_def[key].CopyFrom(value)
             response.metadata["signature_def"].Pack(signature_map)
         return response

@@ -94,10 +94,15 @@ class ModelManager:
             in the background; call `poll()` yourself).
         warmup: callable(LoadedVersion, list of serialized PredictionLog) run
             after a version loads and before it serves.
+        allow_unavailable_labels: --allow_version_labels_for_unavailable_models:
+            a new label may name a version that is not AVAILABLE yet (moving
+            an existing label still needs an AVAILABLE version).
     """
 
-    def __init__(self, config, poll_interval_s=1.0, warmup=None):
+    def __init__(self, config, poll_interval_s=1.0, warmup=None, allow_unavailable_labels=False):
         self._lock = threading.RLock()
+        self._labels = {}  # model name -> {label: version}, replaced only when valid (server_core.cc)
+        self._allow_unavailable_labels = allow_unavailable_labels
         self._poll_lock = threading.Lock()
         self._models = {}
         self._warmup = warmup
@@ -124,17 +129,33 @@ class ModelManager:
                     model.removed = False
 
     def reload_config(self, config):
-        """Applies a new `ModelServerConfig`, then polls once (as HandleReloadConfigRequest)."""
+        """Applies a new `ModelServerConfig`, polls once, then updates the labels (as ServerCore::ReloadConfig).
+
+        Raises:
+            ServingError: FAILED_PRECONDITION when a label names a version that
+                is not AVAILABLE (the previous labels stay).
+        """
         self._apply_config(config)
         self.poll()
-        for model in self._models.values():
-            for label, version in model.config.version_labels.items():
-                record = model.records.get(version)
-                if record is None or record.state != AVAILABLE:
-                    raise errors.failed_precondition(
-                        f"Request to assign label to version {version} of model {model.name}, "
-                        "which is not currently available for inference."
-                    )
+        self._update_labels()
+
+    def _update_labels(self):
+        """ServerCore::UpdateModelVersionLabelMap."""
+        with self._lock:
+            new_labels = {}
+            for model in self._models.values():
+                if model.removed:
+                    continue
+                for label, version in model.config.version_labels.items():
+                    existing = self._labels.get(model.name, {}).get(label)
+                    allowed = self._allow_unavailable_labels and existing in (None, version)
+                    record = model.records.get(version)
+                    if not allowed and (record is None or record.state != AVAILABLE):
+                        raise errors.failed_precondition(
+                            f"Request to assign label to version {version} of model {model.name}, "
+                            "which is not currently available for inference")
+                    new_labels.setdefault(model.name, {})[label] = version
+            self._labels = new_labels
 
     def model_names(self):
         with self._lock:
@@ -143,8 +164,13 @@ class ModelManager:
     # Polling.
 
     def start(self):
-        """Polls once (blocking until the first versions load), then keeps polling."""
+        """Polls once (blocking until the first versions load), sets the labels, then keeps polling.
+
+        Raises:
+            ServingError: FAILED_PRECONDITION for a label on a version that did not load.
+        """
         self.poll()
+        self._update_labels()
         if self.poll_interval_s and self._thread is None:
             self._thread = threading.Thread(target=self._poll_loop, name="model-poller", daemon=True)
             self._thread.start()
@@ -259,7 +285,7 @@ class ModelManager:
                 request = f"Specific({name}, {version})"
             elif choice == "version_label":
                 label = model_spec.version_label
-                labels = model.config.version_labels if model is not None else {}
+                labels = self._labels.get(name, {}) if model is not None else {}
                 if label not in labels:
                     raise errors.invalid_argument(f"Unrecognized servable version label: {label}")
                 version = labels[label]

@@ -126,7 +126,8 @@ class ServerProcess:
         self.log_path = os.path.join(os.environ.get("PYTEST_TMPDIR", "/tmp"), f"server-{uuid.uuid4().hex[:8]}.log")
         self._log = open(self.log_path, "w")
         if kind == "dev":
-            command = [sys.executable, "-m", "serving.server", "--port", "0", "--rest_api_port", "0", *args]
+            command = [sys.executable, "-m", "serving.server", f"--port={free_port()}",
+                       f"--rest_api_port={free_port()}", *args]
             self.process = subprocess.Popen(command, cwd=REPO, env=_env(), stdout=subprocess.PIPE,
                                             stderr=self._log, text=True)
             self._wait_ready_line(timeout)
@@ -218,3 +219,19 @@ SERVER_KINDS = [pytest.param("dev", id="dev")] + [
     pytest.param(kind, id=kind, marks=pytest.mark.skipif(reason is not None, reason=str(reason)))
     for kind, reason in real_server_kinds()
 ]
+
+
+def http_call(base_url, method, path, body=None, headers=None, timeout=60):
+    """One raw HTTP request (any method, any body bytes); returns (status, body text, headers dict)."""
+    import http.client
+    import urllib.parse
+
+    url = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+    try:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        connection.request(method, path, body=data, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace"), dict(response.getheaders())
+    finally:
+        connection.close()

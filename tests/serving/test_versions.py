@@ -31,7 +31,7 @@ def test_new_version_rolls_out_under_load(tmp_path):
     base = str(tmp_path / "albert")
     v1 = write_text_model(base, 1, bias=0.0)
     server = ServerProcess("dev", ["--model_name=albert", f"--model_base_path={base}",
-                                   "--file_system_poll_wait_seconds=0.2"], "albert")
+                                   "--file_system_poll_wait_seconds=1"], "albert")
     try:
         expected = {1: _expected(v1)}
         answers, failures = [], []
@@ -98,7 +98,7 @@ def test_policy_labels_and_reload(tmp_path):
                 3: _expected(write_text_model(base, 3, bias=-1.0, warmup=False))}
     config = tmp_path / "models.config"
     config.write_text(CONFIG.format(base=base))
-    server = ServerProcess("dev", [f"--model_config_file={config}", "--file_system_poll_wait_seconds=0.2"],
+    server = ServerProcess("dev", [f"--model_config_file={config}", "--file_system_poll_wait_seconds=1"],
                            "albert")
     try:
         for label, version in (("stable", 1), ("canary", 2)):
