@@ -228,9 +228,9 @@ def predict_file(export_dir, input_path, output_path, batch_size=64, signature="
 def add_arguments(parser):
     parser.add_argument("--export-dir", required=True,
                         help="an `albert-tf export` directory (a version, or the base: its largest version)")
-    parser.add_argument("--input", required=True, help=".tsv / .csv (header row) / .jsonl, columns named "
+    parser.add_argument("--input-file", required=True, help=".tsv / .csv (header row) / .jsonl, columns named "
                         "as the signature's inputs (text[, text_pair]; question, context; context, choices)")
-    parser.add_argument("--output", required=True, help=".tsv / .csv / .jsonl")
+    parser.add_argument("--output-file", required=True, help=".tsv / .csv / .jsonl")
     parser.add_argument("--batch-size", type=int, default=64, help="rows per call (default %(default)s)")
     parser.add_argument("--signature", default="serving_default")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -238,8 +238,8 @@ def add_arguments(parser):
 
 
 def run(args):
-    result = predict_file(args.export_dir, args.input, args.output, batch_size=args.batch_size,
+    result = predict_file(args.export_dir, args.input_file, args.output_file, batch_size=args.batch_size,
                           signature=args.signature, progress=not args.quiet)
     resumed = f" ({result['resumed_batches']} batches from an earlier run)" if result["resumed_batches"] else ""
-    print(f"predicted {result['rows']} rows with {result['export']} -> {args.output}{resumed}")
+    print(f"predicted {result['rows']} rows with {result['export']} -> {args.output_file}{resumed}")
     return 0

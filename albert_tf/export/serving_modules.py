@@ -724,9 +724,19 @@ def serving_module_class(model):
 
     Raises:
         TypeError: `model` is not an albert_tf backbone or task model.
+        ValueError: a head variant without a serving module (the SQuAD 2.0
+            head of `AlbertSpanQAV2`, whose beam outputs no signature decodes yet).
 
     Example:
     >>> serving_module_class(AlbertSpanQA(AlbertBackbone.from_preset("albert_tiny"))).__name__
     'SpanQAServingModule'
     """
-    return SERVING_MODULES[registry.task_name_of(model)]
+    task = registry.task_name_of(model)
+    variant = getattr(model, "variant", None)
+    if variant is not None:
+        raise ValueError(
+            f"{type(model).__name__} (the {variant!r} head of {task}) has no serving signature: its "
+            f"start/end beam outputs are not decoded into answers in a graph yet; call the model in "
+            f"Python, or fine-tune an AlbertSpanQA head to export"
+        )
+    return SERVING_MODULES[task]

@@ -33,8 +33,8 @@ def snippets(tmp_path_factory):
 
 def test_answers_equal_each_text_served_alone_in_input_order(sentiment_export, snippets, tmp_path):
     output = tmp_path / "predictions.tsv"
-    assert main(["predict", "--export-dir", str(sentiment_export), "--input", str(snippets),
-                 "--output", str(output), "--batch-size", "5", "--quiet"]) == 0
+    assert main(["predict", "--export-dir", str(sentiment_export), "--input-file", str(snippets),
+                 "--output-file", str(output), "--batch-size", "5", "--quiet"]) == 0
     rows = predict.read_rows(output)
     inputs = predict.read_rows(snippets)
     assert [row["id"] for row in rows] == [f"r{i}" for i in range(ROWS)]

@@ -348,6 +348,15 @@ def test_unservable_graph_is_refused_and_leaves_nothing(tmp_path):
     assert not (tmp_path / "bad").exists() or list((tmp_path / "bad").iterdir()) == []
 
 
+def test_the_squad_v2_head_is_refused_by_name(tmp_path, tokenizer):
+    from albert_tf import AlbertSpanQAV2
+
+    model = AlbertSpanQAV2(AlbertBackbone.from_preset("albert_tiny"))
+    with pytest.raises(ValueError, match=r"AlbertSpanQAV2 \(the 'squad_v2' head of span_qa\) has no serving signature"):
+        export_saved_model(model, tokenizer, tmp_path / "squad_v2", seq_length=32)
+    assert not (tmp_path / "squad_v2").exists()
+
+
 def test_bad_arguments_raise_clear_errors(tmp_path, tokenizer):
     classifier = AlbertClassifier(AlbertBackbone.from_preset("albert_tiny"), num_classes=2)
     with pytest.raises(ValueError, match="labels has 3 names"):
