@@ -18,6 +18,7 @@ import threading
 COMMANDS = {
     "vocab": ("albert_tf.text.vocab", "train a SentencePiece vocabulary with ALBERT's special pieces"),
     "convert": ("albert_tf.convert.command", "convert Hugging Face / keras-hub / TF1 / TF Hub weights"),
+    "download": ("albert_tf.download_command", "download a checkpoint into the cache; print its local path and format"),
     "export": ("albert_tf.export.command", "export a raw-text SavedModel for TF Serving or a TF Hub module"),
     "create-pretraining-data": ("training.data.creation", "text files -> masked LM + SOP TFRecords"),
     "pretrain": ("training.loops.pretrain", "pretrain with MLM + SOP from an experiment config"),

@@ -18,7 +18,7 @@ PACKAGES = ("albert_tf", "training", "serving", "pipeline")
 # of rooms listed before it, never after. The first prefix that matches a
 # module name (longest first) gives its room.
 ROOMS = [
-    ("albert_tf.config", "albert_tf.resources", "albert_tf.cli_flags"),
+    ("albert_tf.config", "albert_tf.resources", "albert_tf.cli_flags", "albert_tf.handles"),
     ("albert_tf.layers", "albert_tf.text"),
     ("albert_tf.backbone",),
     ("albert_tf.tasks",),
