@@ -136,6 +136,31 @@ def _check_utf8(strings, name):
         return tf.identity(strings)
 
 
+def check_ids(ids, vocab_size, name):
+    """Token ids as int32 (dense or ragged); out-of-vocabulary ids fail eagerly.
+
+    Raises:
+        TypeError: non-integer ids.
+        ValueError: (eager) an id outside [0, vocab_size), `name` in the message.
+
+    Example:
+    >>> check_ids([[5, 6], [7]], vocab_size=10, name="demo").shape
+    TensorShape([2, None])
+    """
+    if isinstance(ids, (list, tuple)):
+        ids = tf.ragged.constant(ids, dtype=tf.int32)
+    elif not isinstance(ids, (tf.Tensor, tf.RaggedTensor)):
+        ids = tf.convert_to_tensor(ids)
+    if not ids.dtype.is_integer:
+        raise TypeError(f"{name} expects integer ids, got dtype {ids.dtype.name}")
+    ids = tf.cast(ids, tf.int32)
+    if tf.executing_eagerly():
+        flat = (ids.flat_values if isinstance(ids, tf.RaggedTensor) else ids).numpy()
+        if flat.size and (flat.min() < 0 or flat.max() >= vocab_size):
+            raise ValueError(f"{name}: ids must be in [0, {vocab_size}), got values in [{flat.min()}, {flat.max()}]")
+    return ids
+
+
 class AlbertTokenizer(tf.Module):
     """ALBERT's tokenizer: normalization + SentencePiece + digit-comma rule.
 
@@ -317,12 +342,12 @@ class AlbertTokenizer(tf.Module):
         Returns:
             `tf.string` [B] (or a scalar).
         """
-        ids = self._check_ids(ids, "AlbertTokenizer.detokenize")
+        ids = check_ids(ids, self.vocab_size, "AlbertTokenizer.detokenize")
         return self._sp.detokenize(ids)
 
     def id_to_piece(self, ids):
         """Ids (any shape, ragged or dense) -> pieces as `tf.string`."""
-        ids = self._check_ids(ids, "AlbertTokenizer.id_to_piece")
+        ids = check_ids(ids, self.vocab_size, "AlbertTokenizer.id_to_piece")
         return self._sp.id_to_string(ids)
 
     def piece_to_id(self, pieces):
@@ -332,24 +357,6 @@ class AlbertTokenizer(tf.Module):
         if isinstance(pieces, tf.Tensor) and pieces.dtype != tf.string:
             raise TypeError(f"piece_to_id expects tf.string pieces, got dtype {pieces.dtype.name}")
         return self._sp.string_to_id(pieces)
-
-    def _check_ids(self, ids, name):
-        if isinstance(ids, (list, tuple)):
-            ids = tf.ragged.constant(ids, dtype=tf.int32)
-        elif not isinstance(ids, (tf.Tensor, tf.RaggedTensor)):
-            ids = tf.convert_to_tensor(ids)
-        if not ids.dtype.is_integer:
-            raise TypeError(f"{name} expects integer ids, got dtype {ids.dtype.name}")
-        ids = tf.cast(ids, tf.int32)
-        if tf.executing_eagerly():
-            flat = ids.flat_values if isinstance(ids, tf.RaggedTensor) else ids
-            flat = flat.numpy()
-            if flat.size and (flat.min() < 0 or flat.max() >= self.vocab_size):
-                raise ValueError(
-                    f"{name}: ids must be in [0, {self.vocab_size}), got values in "
-                    f"[{flat.min()}, {flat.max()}]"
-                )
-        return ids
 
     def word_start_table(self):
         """Boolean NumPy [V]: whether each piece begins a whole word (for MLM masking).

@@ -45,7 +45,7 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from albert_tf.text import masking, normalization
-from albert_tf.text.tokenizer import _check_strings, _check_utf8
+from albert_tf.text.tokenizer import _check_strings, _check_utf8, check_ids
 
 SUFFIX_INDICATOR = "##"
 MAX_INPUT_CHARS_PER_WORD = 100
@@ -334,7 +334,7 @@ class AlbertWordPieceTokenizer(tf.Module):
         Returns:
             `tf.string` [B] (or a scalar).
         """
-        ids = self._check_ids(ids, "AlbertWordPieceTokenizer.detokenize")
+        ids = check_ids(ids, self.vocab_size, "AlbertWordPieceTokenizer.detokenize")
         scalar = ids.shape.rank == 1
         if scalar:
             ids = ids[tf.newaxis]
@@ -348,7 +348,7 @@ class AlbertWordPieceTokenizer(tf.Module):
 
     def id_to_piece(self, ids):
         """Ids (any shape, ragged or dense) -> tokens as `tf.string`."""
-        ids = self._check_ids(ids, "AlbertWordPieceTokenizer.id_to_piece")
+        ids = check_ids(ids, self.vocab_size, "AlbertWordPieceTokenizer.id_to_piece")
         if isinstance(ids, tf.RaggedTensor):
             return ids.with_flat_values(tf.gather(self._pieces, ids.flat_values))
         return tf.gather(self._pieces, ids)
@@ -362,22 +362,6 @@ class AlbertWordPieceTokenizer(tf.Module):
         if isinstance(pieces, tf.RaggedTensor):
             return pieces.with_flat_values(self._piece_ids.lookup(pieces.flat_values))
         return self._piece_ids.lookup(pieces)
-
-    def _check_ids(self, ids, name):
-        if isinstance(ids, (list, tuple)):
-            ids = tf.ragged.constant(ids, dtype=tf.int32)
-        elif not isinstance(ids, (tf.Tensor, tf.RaggedTensor)):
-            ids = tf.convert_to_tensor(ids)
-        if not ids.dtype.is_integer:
-            raise TypeError(f"{name} expects integer ids, got dtype {ids.dtype.name}")
-        ids = tf.cast(ids, tf.int32)
-        if tf.executing_eagerly():
-            flat = (ids.flat_values if isinstance(ids, tf.RaggedTensor) else ids).numpy()
-            if flat.size and (flat.min() < 0 or flat.max() >= self.vocab_size):
-                raise ValueError(
-                    f"{name}: ids must be in [0, {self.vocab_size}), got values in [{flat.min()}, {flat.max()}]"
-                )
-        return ids
 
     def word_start_table(self):
         """Boolean NumPy [V]: whether each token begins a whole word (for MLM masking).
