@@ -3,8 +3,12 @@
 A model directory holds
 
     model.keras      the Keras model (any albert_tf backbone or task model)
-    spiece.model     the SentencePiece model it was trained with
+    spiece.model     the SentencePiece model it was trained with (English
+                     ALBERT), or
+    vocab.txt        the WordPiece vocabulary, one token a line (Chinese
+                     ALBERT); which of the two is there says the kind
     tokenizer.json   the tokenizer settings: {"do_lower_case", "keep_accents"}
+                     for SentencePiece, {"do_lower_case"} for WordPiece
     task.json        what fine-tuning recorded: task name, seq_length,
                      task options (absent for pretrained and converted models)
 
@@ -18,6 +22,7 @@ project writes a single file atomically (`atomic_path` for writers that
 want a file name).
 """
 
+import collections
 import contextlib
 import json
 import os
@@ -29,6 +34,9 @@ import keras
 
 MODEL_FILE = "model.keras"
 SPIECE_FILE = "spiece.model"
+# The first of albert_tf.text.assets.WORDPIECE_FILES, so that
+# `tokenizer_from_assets` reads a model directory like a Hugging Face one.
+VOCAB_FILE = "vocab.txt"
 TOKENIZER_FILE = "tokenizer.json"
 TASK_FILE = "task.json"
 
@@ -102,9 +110,48 @@ def atomic_write(path, data):
     return pathlib.Path(path)
 
 
-def _tokenizer_files(tokenizer):
-    settings = {"do_lower_case": tokenizer.do_lower_case, "keep_accents": tokenizer.keep_accents}
-    return {SPIECE_FILE: tokenizer.proto, TOKENIZER_FILE: json.dumps(settings, indent=2).encode()}
+TokenizerAssets = collections.namedtuple("TokenizerAssets", ["kind", "file_name", "data", "settings"])
+TokenizerAssets.__doc__ = """What travels with a tokenizer: its kind, vocabulary file and settings.
+
+Fields:
+    kind: "sentencepiece" or "wordpiece".
+    file_name: `SPIECE_FILE` or `VOCAB_FILE`.
+    data: the file's bytes (the SentencePiece model proto, or the WordPiece
+        tokens one a line, UTF-8, so that line i holds id i).
+    settings: the constructor settings (`do_lower_case`, and for
+        SentencePiece `keep_accents`).
+"""
+
+
+def tokenizer_assets(tokenizer):
+    """The files and settings that rebuild `tokenizer` (model directories and exports write them).
+
+    Args:
+        tokenizer: an `albert_tf.text.AlbertTokenizer` or `AlbertWordPieceTokenizer`.
+
+    Returns:
+        `TokenizerAssets`.
+
+    Raises:
+        TypeError: `tokenizer` is neither kind.
+
+    Example:
+    >>> assets = tokenizer_assets(albert_tf.AlbertWordPieceTokenizer(do_lower_case=False))
+    >>> assets.kind, assets.file_name, assets.settings, assets.data.decode().split("\\n")[100:104]
+    ('wordpiece', 'vocab.txt', {'do_lower_case': False}, ['[UNK]', '[CLS]', '[SEP]', '[MASK]'])
+    """
+    from albert_tf.text import AlbertTokenizer, AlbertWordPieceTokenizer
+
+    if isinstance(tokenizer, AlbertWordPieceTokenizer):
+        vocab = "".join(f"{token}\n" for token in tokenizer.vocabulary).encode("utf-8")
+        return TokenizerAssets("wordpiece", VOCAB_FILE, vocab, {"do_lower_case": tokenizer.do_lower_case})
+    if isinstance(tokenizer, AlbertTokenizer):
+        settings = {"do_lower_case": tokenizer.do_lower_case, "keep_accents": tokenizer.keep_accents}
+        return TokenizerAssets("sentencepiece", SPIECE_FILE, tokenizer.proto, settings)
+    raise TypeError(
+        f"tokenizer must be an albert_tf.text.AlbertTokenizer or AlbertWordPieceTokenizer, "
+        f"got {type(tokenizer).__name__}"
+    )
 
 
 def save(model, directory, tokenizer=None, task_info=None, replace=False):
@@ -113,9 +160,10 @@ def save(model, directory, tokenizer=None, task_info=None, replace=False):
     Args:
         model: a Keras model (any albert_tf model).
         directory: target directory; it must not exist yet.
-        tokenizer: the `albert_tf.text.AlbertTokenizer` the model is used
-            with; its SentencePiece model and settings are written beside
-            the model.
+        tokenizer: the `albert_tf.text.AlbertTokenizer` or
+            `AlbertWordPieceTokenizer` the model is used with; its
+            SentencePiece model or WordPiece vocabulary and its settings
+            are written beside the model.
         task_info: optional JSON-able dict written as `task.json` (the
             fine-tuning task, `seq_length`, task options).
         replace: replace an existing `directory` once the new one is
@@ -126,6 +174,7 @@ def save(model, directory, tokenizer=None, task_info=None, replace=False):
 
     Raises:
         FileExistsError: `directory` exists and `replace` is False.
+        TypeError: `tokenizer` is neither kind of albert_tf tokenizer.
 
     Example:
     >>> model = albert_tf.AlbertClassifier(albert_tf.AlbertBackbone.from_preset("albert_tiny"))
@@ -135,7 +184,11 @@ def save(model, directory, tokenizer=None, task_info=None, replace=False):
     >>> sorted(p.name for p in pathlib.Path("runs/clf").iterdir())
     ['model.keras', 'spiece.model', 'task.json', 'tokenizer.json']
     """
-    files = _tokenizer_files(tokenizer) if tokenizer is not None else {}
+    files = {}
+    if tokenizer is not None:
+        assets = tokenizer_assets(tokenizer)
+        files[assets.file_name] = assets.data
+        files[TOKENIZER_FILE] = json.dumps(assets.settings, indent=2).encode()
     if task_info is not None:
         files[TASK_FILE] = json.dumps(task_info, indent=2, sort_keys=True).encode()
     with atomic_directory(directory, replace=replace) as staging:
@@ -178,15 +231,32 @@ def read_task_info(path):
     return json.loads(task_file.read_text()) if task_file.is_file() else {}
 
 
+def tokenizer_kind(path):
+    """"sentencepiece" or "wordpiece": the kind of tokenizer a model directory holds.
+
+    Follows the vocabulary file (`spiece.model` or `vocab.txt`); a directory
+    with neither (a model saved without a tokenizer) is "sentencepiece", as
+    `load_tokenizer` then gives the shipped English model.
+    """
+    directory = _directory_of(path)
+    if not (directory / SPIECE_FILE).is_file() and (directory / VOCAB_FILE).is_file():
+        return "wordpiece"
+    return "sentencepiece"
+
+
 def tokenizer_settings(path):
     """The tokenizer settings recorded in a model directory.
 
     `tokenizer.json` where present; directories written before it existed
-    kept `do_lower_case` in `task.json`. Defaults: lowercase, strip accents
-    (the English ALBERT releases).
+    kept `do_lower_case` in `task.json`. Defaults: lowercase, and for
+    SentencePiece strip accents (the English ALBERT releases). WordPiece
+    has no `keep_accents`: BERT's BasicTokenizer strips accents exactly
+    when it lowercases.
     """
     directory = _directory_of(path)
-    settings = {"do_lower_case": True, "keep_accents": False}
+    settings = {"do_lower_case": True}
+    if tokenizer_kind(directory) == "sentencepiece":
+        settings["keep_accents"] = False
     if (directory / TOKENIZER_FILE).is_file():
         settings.update(json.loads((directory / TOKENIZER_FILE).read_text()))
     elif "do_lower_case" in read_task_info(directory):
@@ -195,14 +265,22 @@ def tokenizer_settings(path):
 
 
 def load_tokenizer(path=None, **overrides):
-    """The `AlbertTokenizer` a model directory was saved with.
+    """The tokenizer a model directory was saved with, of the kind its files call for.
 
     Args:
         path: a model directory (or a `.keras` file inside one); None, or a
-            directory without `spiece.model`, gives the shipped 30k-clean
-            English model.
+            directory with neither `spiece.model` nor `vocab.txt`, gives the
+            shipped 30k-clean English model.
         **overrides: `do_lower_case` / `keep_accents` values that replace
             the recorded ones (None keeps the recorded value).
+
+    Returns:
+        `AlbertTokenizer` for `spiece.model`, `AlbertWordPieceTokenizer`
+        for `vocab.txt` (see `albert_tf.text.tokenizer_from_assets`).
+
+    Raises:
+        ValueError: `keep_accents=True` for a WordPiece directory (BERT's
+            BasicTokenizer strips accents whenever it lowercases).
 
     Example:
     >>> cased = albert_tf.AlbertTokenizer(albert_tf.resources.path("albert-30k-clean.model"), do_lower_case=False)
@@ -210,12 +288,27 @@ def load_tokenizer(path=None, **overrides):
     PosixPath('runs/cased')
     >>> load_tokenizer("runs/cased").do_lower_case
     False
+    >>> chinese = albert_tf.AlbertWordPieceTokenizer()
+    >>> save(albert_tf.AlbertBackbone.from_preset("albert_tiny_zh"), "runs/zh", tokenizer=chinese)
+    PosixPath('runs/zh')
+    >>> type(load_tokenizer("runs/zh")).__name__, load_tokenizer("runs/zh").vocab_size
+    ('AlbertWordPieceTokenizer', 21128)
     """
     from albert_tf import resources
-    from albert_tf.text import AlbertTokenizer
+    from albert_tf.text import AlbertTokenizer, tokenizer_from_assets
 
-    settings = tokenizer_settings(path) if path is not None else {"do_lower_case": True, "keep_accents": False}
+    if path is None:
+        settings = {"do_lower_case": True, "keep_accents": False}
+    else:
+        settings = tokenizer_settings(path)
     settings.update({k: v for k, v in overrides.items() if v is not None})
+    if path is not None and tokenizer_kind(path) == "wordpiece":
+        if settings.pop("keep_accents", False):
+            raise ValueError(
+                f"{str(path)!r} holds a WordPiece vocabulary: keep_accents=True is not supported "
+                "(BERT's BasicTokenizer strips accents exactly when it lowercases)"
+            )
+        return tokenizer_from_assets(_directory_of(path) / VOCAB_FILE, **settings)
     spiece = _directory_of(path) / SPIECE_FILE if path is not None else None
     if spiece is None or not spiece.is_file():
         spiece = resources.path(resources.SPIECE_MODEL)

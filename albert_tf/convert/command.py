@@ -4,8 +4,12 @@
         [--config albert_config.json] [--task auto|backbone|pretraining|classification|...]
         [--allow-unused]
 
-DIR receives `model.keras` (load with `albert_tf.load(DIR)`) and, when a
-SentencePiece model sits next to the source, `spiece.model`. The whole source
+DIR receives `model.keras` (load with `albert_tf.load(DIR)`) and the
+tokenizer found next to the source: a SentencePiece model (the English
+releases) becomes `spiece.model`; a WordPiece vocabulary (`vocab.txt` of
+Hugging Face's Chinese ALBERTs, with the casing of their BERT
+`tokenizer_config.json`; `vocab_chinese.txt` of Google's Chinese tarballs)
+becomes `vocab.txt` (see `albert_tf.saving`). The whole source
 is validated before anything is written, and the write is atomic: a failure
 leaves no DIR.
 
@@ -24,13 +28,17 @@ from albert_tf.tasks.registry import canonical_task_name
 
 FORMATS = ("huggingface", "keras-hub", "tf1-checkpoint", "tfhub")
 
-# Where each format keeps its SentencePiece model, relative to the source.
-_SPIECE_CANDIDATES = (
+# Where each format keeps its vocabulary, relative to the source, in the
+# order looked for: SentencePiece models, then WordPiece vocabularies.
+_VOCABULARY_CANDIDATES = (
     "spiece.model",
     "30k-clean.model",  # GR tarballs
     "assets/spiece.model",
     "assets/30k-clean.model",  # TF Hub modules
     "assets/tokenizer/vocabulary.spm",  # keras-hub presets
+    "vocab.txt",  # Hugging Face Chinese ALBERTs
+    "vocab_chinese.txt",  # GR Chinese tarballs
+    "assets/vocab.txt",  # TF Hub BERT-style modules
 )
 
 
@@ -50,16 +58,47 @@ def add_arguments(parser):
                              "(named in a warning) instead of failing")
 
 
-def find_spiece(source):
-    """The SentencePiece model beside `source` (a file or directory), or None."""
+def find_vocabulary(source):
+    """The vocabulary file beside `source` (a file or directory), or None.
+
+    Looks in `source` itself when it is a directory, then in its parent,
+    for the `_VOCABULARY_CANDIDATES` in order.
+
+    Example:
+    >>> pathlib.Path("albert_base_zh").mkdir()
+    >>> _ = pathlib.Path("albert_base_zh", "vocab_chinese.txt").write_text("[PAD]\\n")
+    >>> find_vocabulary("albert_base_zh/model.ckpt-best")
+    PosixPath('albert_base_zh/vocab_chinese.txt')
+    >>> find_vocabulary("nowhere") is None
+    True
+    """
     source = pathlib.Path(source)
     places = [source] if source.is_dir() else []
     places.append(source.parent)
     for place in places:
-        for name in _SPIECE_CANDIDATES:
+        for name in _VOCABULARY_CANDIDATES:
             if (place / name).is_file():
                 return place / name
     return None
+
+
+def tokenizer_for_vocabulary(vocabulary):
+    """The tokenizer of a vocabulary file `find_vocabulary` found.
+
+    A WordPiece vocabulary is read with the Hugging Face
+    `tokenizer_config.json` beside it (its `do_lower_case`), through
+    `albert_tf.text.tokenizer_from_assets`.
+
+    Raises:
+        ValueError: a `tokenizer_config.json` asking for what BERT's
+            FullTokenizer does not do, or a vocabulary missing a special token.
+    """
+    from albert_tf.text import tokenizer_from_assets
+    from albert_tf.text.assets import WORDPIECE_FILES
+
+    # No SentencePiece candidate sits in that directory (it would have been
+    # found first), so the directory gives this very file plus its settings.
+    return tokenizer_from_assets(vocabulary.parent if vocabulary.name in WORDPIECE_FILES else vocabulary)
 
 
 def convert(source_format, source, config=None, task="auto", allow_unused=False):
@@ -97,17 +136,16 @@ def run(args):
     try:
         model, report = convert(args.source_format, args.source, config=args.config,
                                 task=args.task, allow_unused=args.allow_unused)
+        vocabulary = find_vocabulary(args.source)
+        tokenizer = tokenizer_for_vocabulary(vocabulary) if vocabulary is not None else None
     except (ConversionError, ValueError, TypeError, FileNotFoundError) as error:
         print(f"albert-tf convert: {error}", file=sys.stderr)
         return 1
-    spiece = find_spiece(args.source)
-    tokenizer = None
-    if spiece is not None:
-        from albert_tf.text import AlbertTokenizer
-
-        tokenizer = AlbertTokenizer(spiece)
     saving.save(model, out, tokenizer=tokenizer)
     print(report.summary())
-    print(f"wrote {type(model).__name__} to {out}"
-          + (f" (with spiece.model from {spiece})" if spiece else ""))
+    if tokenizer is None:
+        print(f"wrote {type(model).__name__} to {out}")
+    else:
+        print(f"wrote {type(model).__name__} to {out} "
+              f"(with {saving.tokenizer_assets(tokenizer).file_name} from {vocabulary})")
     return 0

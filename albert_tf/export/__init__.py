@@ -13,7 +13,7 @@ Example:
 ...                                  "models/encoder", seq_length=32)
 >>> metadata = json.loads((version_dir / "assets" / "albert_export.json").read_text())
 >>> metadata["task"], metadata["signatures"], metadata["tokenizer"]
-('backbone', ['serve_token_ids', 'serving_default'], {'do_lower_case': True, 'keep_accents': False})
+('backbone', ['serve_token_ids', 'serving_default'], {'do_lower_case': True, 'keep_accents': False, 'kind': 'sentencepiece'})
 """
 
 from albert_tf.export.hub_modules import export_encoder_module, export_preprocess_module

@@ -5,8 +5,10 @@ Examples:
     albert-tf export --model-dir runs/pretrain/model --output-dir hub/albert_encoder --format encoder
     albert-tf export --output-dir hub/albert_preprocess --format preprocess
 
-The tokenizer is the model directory's (`spiece.model` and its recorded
-casing, see `albert_tf.saving`); `--spiece-model` and
+The tokenizer is the model directory's, of the kind its files say
+(`spiece.model`: SentencePiece; `vocab.txt`: WordPiece, Chinese ALBERT),
+with its recorded casing (see `albert_tf.saving.load_tokenizer`);
+`--spiece-model` (a SentencePiece model instead) and
 `--lower-case / --no-lower-case` override it.
 """
 
@@ -35,7 +37,8 @@ def add_arguments(parser):
     parser.add_argument("--doc-stride", type=int, default=None,
                         help="span QA: context tokens between the starts of two windows (default: task.json's, else 128)")
     cli_flags.add_flag(parser, "--spiece-model", "--spiece",
-                       help="SentencePiece model (default: the model directory's, else the shipped 30k-clean)")
+                       help="SentencePiece model (default: the model directory's SentencePiece model or "
+                            "WordPiece vocab.txt, else the shipped 30k-clean)")
     cli_flags.add_lower_case(parser, help="lowercase the text (default: what the model directory records, "
                                           "else lowercase)")
 

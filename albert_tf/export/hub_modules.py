@@ -12,11 +12,13 @@ import tempfile
 import tensorflow as tf
 
 from albert_tf.backbone import INPUT_NAMES, AlbertBackbone
-from albert_tf.saving import atomic_directory
+from albert_tf.saving import atomic_directory, tokenizer_assets
 from albert_tf.text.ops_check import check_serving_ops
 
 CONFIG_ASSET = "albert_config.json"
-SPIECE_ASSET = "spiece.model"
+# The root attribute holding the vocabulary asset, named as TF Hub's ALBERT
+# modules (SentencePiece) and BERT modules (WordPiece) name it.
+ASSET_ATTRIBUTES = {"sentencepiece": "sp_model_file", "wordpiece": "vocab_file"}
 
 
 # A plain trackable object: tf.Module reserves `variables` and
@@ -55,25 +57,17 @@ def _split_model(model):
     return backbone, getattr(model, "mlm_head", None)
 
 
-def _write_sources(directory, config, tokenizer):
-    """Writes the asset source files into `directory`; returns {name: path}."""
-    directory = pathlib.Path(directory)
-    paths = {CONFIG_ASSET: directory / CONFIG_ASSET}
-    paths[CONFIG_ASSET].write_text(json.dumps(config.to_dict(), indent=2, sort_keys=True))
-    if tokenizer is not None:
-        paths[SPIECE_ASSET] = directory / SPIECE_ASSET
-        paths[SPIECE_ASSET].write_bytes(_tokenizer_proto(tokenizer))
-    return paths
+def _attach_tokenizer_assets(root, tokenizer, directory):
+    """Writes the vocabulary file into `directory` and attaches it and `do_lower_case` to `root`.
 
-
-def _tokenizer_proto(tokenizer):
-    proto = getattr(tokenizer, "proto", None)
-    if not isinstance(proto, bytes) or not proto:
-        raise TypeError(
-            f"Expected an albert_tf.text.AlbertTokenizer (with `.proto` bytes), "
-            f"got {type(tokenizer).__name__}"
-        )
-    return proto
+    The vocabulary is `spiece.model` under `sp_model_file` (SentencePiece)
+    or `vocab.txt` under `vocab_file` (WordPiece), as TF Hub's modules have them.
+    """
+    assets = tokenizer_assets(tokenizer)
+    path = pathlib.Path(directory) / assets.file_name
+    path.write_bytes(assets.data)
+    setattr(root, ASSET_ATTRIBUTES[assets.kind], tf.saved_model.Asset(str(path)))
+    root.do_lower_case = tf.Variable(assets.settings["do_lower_case"], trainable=False, name="do_lower_case")
 
 
 def export_encoder_module(model, directory, tokenizer=None):
@@ -90,15 +84,17 @@ def export_encoder_module(model, directory, tokenizer=None):
         model: an `AlbertBackbone`, or a task model holding one (an
             `AlbertPretrainer` also exports its MLM head).
         directory: target directory; must not exist (written atomically).
-        tokenizer: optional `albert_tf.text.AlbertTokenizer`; its
-            SentencePiece model travels as `assets/spiece.model`.
+        tokenizer: optional `albert_tf.text.AlbertTokenizer` or
+            `AlbertWordPieceTokenizer`; its SentencePiece model travels as
+            `assets/spiece.model` (attribute `sp_model_file`), its WordPiece
+            vocabulary as `assets/vocab.txt` (attribute `vocab_file`).
 
     Returns:
         The directory as a `pathlib.Path`.
 
     Raises:
         TypeError: `model` holds no `AlbertBackbone`, or `tokenizer` is no
-            `AlbertTokenizer`.
+            albert_tf tokenizer.
         FileExistsError: `directory` exists.
         ValueError: an op TF Serving does not link.
 
@@ -167,14 +163,11 @@ def export_encoder_module(model, directory, tokenizer=None):
             root.mlm.__call__.get_concrete_function(mlm_spec, training=training)
 
     with tempfile.TemporaryDirectory() as sources, atomic_directory(directory) as staging:
-        paths = _write_sources(sources, backbone.config, tokenizer)
-        root.albert_config_file = tf.saved_model.Asset(str(paths[CONFIG_ASSET]))
+        config_file = pathlib.Path(sources) / CONFIG_ASSET
+        config_file.write_text(json.dumps(backbone.config.to_dict(), indent=2, sort_keys=True))
+        root.albert_config_file = tf.saved_model.Asset(str(config_file))
         if tokenizer is not None:
-            root.sp_model_file = tf.saved_model.Asset(str(paths[SPIECE_ASSET]))
-            root.do_lower_case = tf.Variable(
-                bool(getattr(tokenizer, "do_lower_case", True)), trainable=False,
-                name="do_lower_case",
-            )
+            _attach_tokenizer_assets(root, tokenizer, sources)
         tf.saved_model.save(root, str(staging), signatures={"serving_default": serve})
         check_serving_ops(staging)
     return directory
@@ -227,7 +220,9 @@ def export_preprocess_module(tokenizer, directory, seq_length=128):
       truncation.
 
     Args:
-        tokenizer: an `albert_tf.text.AlbertTokenizer`.
+        tokenizer: an `albert_tf.text.AlbertTokenizer` (vocabulary asset
+            `spiece.model`, attribute `sp_model_file`) or
+            `AlbertWordPieceTokenizer` (`vocab.txt`, attribute `vocab_file`).
         directory: target directory; must not exist (written atomically).
         seq_length: packed length of the root call and the default of
             `bert_pack_inputs`.
@@ -236,7 +231,7 @@ def export_preprocess_module(tokenizer, directory, seq_length=128):
         The directory as a `pathlib.Path`.
 
     Raises:
-        TypeError: `tokenizer` is no `AlbertTokenizer`.
+        TypeError: `tokenizer` is no albert_tf tokenizer.
         ValueError: `seq_length` is not an int >= 3.
         FileExistsError: `directory` exists.
 
@@ -247,7 +242,7 @@ def export_preprocess_module(tokenizer, directory, seq_length=128):
     >>> preprocess(tf.constant(["hello world"]))["input_word_ids"].numpy().tolist()
     [[2, 10975, 126, 3, 0, 0, 0, 0]]
     """
-    proto = _tokenizer_proto(tokenizer)
+    tokenizer_assets(tokenizer)  # a TypeError before any tracing for what is no albert_tf tokenizer
     if not isinstance(seq_length, int) or isinstance(seq_length, bool) or seq_length < 3:
         raise ValueError(f"seq_length must be an int >= 3, got {seq_length!r}")
     directory = pathlib.Path(directory)
@@ -290,12 +285,7 @@ def export_preprocess_module(tokenizer, directory, seq_length=128):
     )
 
     with tempfile.TemporaryDirectory() as sources, atomic_directory(directory) as staging:
-        spiece = pathlib.Path(sources) / SPIECE_ASSET
-        spiece.write_bytes(proto)
-        root.sp_model_file = tf.saved_model.Asset(str(spiece))
-        root.do_lower_case = tf.Variable(
-            bool(getattr(tokenizer, "do_lower_case", True)), trainable=False, name="do_lower_case"
-        )
+        _attach_tokenizer_assets(root, tokenizer, sources)
         tf.saved_model.save(
             root, str(staging), signatures={"serving_default": root.__call__.get_concrete_function()}
         )

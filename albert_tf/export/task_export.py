@@ -1,7 +1,8 @@
 """`export_saved_model`: a task model + tokenizer -> a raw-text SavedModel for TF Serving.
 
 The exported graph is exactly the request chain: raw strings -> ALBERT
-normalization + SentencePiece (tensorflow-text ops, outside any XLA) ->
+normalization + SentencePiece, or BERT's basic tokenization + WordPiece
+for Chinese ALBERT (tensorflow-text ops, outside any XLA) ->
 packing with dynamic padding (T = the batch's longest packed row) ->
 encoder -> task head -> named outputs. The signatures of each task come
 from its serving module (`serving_modules.py`); names are listed in
@@ -17,11 +18,11 @@ import tensorflow as tf
 
 from albert_tf.backbone import AlbertBackbone
 from albert_tf.export import warmup
+from albert_tf.export.hub_modules import ASSET_ATTRIBUTES
 from albert_tf.export.serving_modules import serving_module_class
-from albert_tf.saving import atomic_directory
+from albert_tf.saving import atomic_directory, tokenizer_assets
 from albert_tf.text.ops_check import check_serving_ops
 
-SPIECE_ASSET = "spiece.model"
 METADATA_ASSET = "albert_export.json"
 
 
@@ -41,10 +42,12 @@ def next_version(base_dir):
 
 
 def _tokenizer_resources(tokenizer):
-    """What the saved graph must track of the tokenizer: its SentencePiece op.
+    """What the saved graph must track of the tokenizer: its SentencePiece op, or the WordPiece module.
 
     Tracking the whole `AlbertTokenizer` module also works, but saving then
-    walks its Python attributes (a 30k-entry piece index) for seconds.
+    walks its Python attributes (a 30k-entry piece index) for seconds;
+    `AlbertWordPieceTokenizer` keeps its vocabulary in tensors only, so it
+    is tracked whole (its piece -> id table must be).
     """
     return getattr(tokenizer, "_sp", tokenizer)
 
@@ -78,7 +81,7 @@ def export_saved_model(
     """Exports a task model with its tokenizer as a raw-text SavedModel for TF Serving.
 
     Writes `<base_dir>/<version>/` (saved_model.pb, variables/,
-    assets/spiece.model, assets/albert_export.json,
+    assets/spiece.model or assets/vocab.txt, assets/albert_export.json,
     assets.extra/tf_serving_warmup_requests) atomically, after checking
     that every op is one TF Serving 2.21 links. Signatures: `serving_default`
     on raw strings, `serve_token_ids` on packed int32 ids, and for sequence
@@ -86,13 +89,15 @@ def export_saved_model(
     README.md for inputs and outputs of each task). `albert_export.json`
     records the task name, labels, seq_length, text_pair,
     max_answer_length, doc_stride, max_question_length, the signatures, the `AlbertConfig` and the
-    tokenizer settings (`do_lower_case`, `keep_accents`).
+    tokenizer's kind ("sentencepiece" or "wordpiece") and settings
+    (`do_lower_case`, and `keep_accents` for SentencePiece).
 
     Args:
         model: an albert_tf task model (`AlbertClassifier` incl. regression,
             `AlbertTokenClassifier`, `AlbertSpanQA`, `AlbertMultipleChoice`,
             `AlbertPretrainer`) or an `AlbertBackbone`.
-        tokenizer: the `albert_tf.text.AlbertTokenizer` the model was trained with.
+        tokenizer: the `albert_tf.text.AlbertTokenizer` or
+            `AlbertWordPieceTokenizer` the model was trained with.
         base_dir: the model's base directory (as TF Serving's `base_path`).
         version: positive int; default 1 + the largest existing version.
         seq_length: longest packed sequence (truncation point); batches are
@@ -112,7 +117,7 @@ def export_saved_model(
         The version directory (`pathlib.Path`).
 
     Raises:
-        TypeError: `model` is no albert_tf model, or `tokenizer` no `AlbertTokenizer`.
+        TypeError: `model` is no albert_tf model, or `tokenizer` no albert_tf tokenizer.
         ValueError: a bad `seq_length`, `version`, `labels`, `text_pair`,
             `max_answer_length` or `doc_stride`, or an op TF Serving does not link.
         FileExistsError: the version directory exists.
@@ -140,8 +145,7 @@ def export_saved_model(
             f"seq_length must be an int in [3, {max_positions}] (the model's "
             f"max_position_embeddings), got {seq_length!r}"
         )
-    if not hasattr(tokenizer, "tokenize") or not isinstance(getattr(tokenizer, "proto", None), bytes):
-        raise TypeError(f"tokenizer must be an albert_tf.text.AlbertTokenizer, got {type(tokenizer).__name__}")
+    assets = tokenizer_assets(tokenizer)
     module = module_class(model, tokenizer, seq_length, labels, text_pair, max_answer_length, doc_stride,
                           max_question_length)
     if not isinstance(max_answer_length, int) or max_answer_length < 1:
@@ -170,15 +174,15 @@ def export_saved_model(
         "max_question_length": getattr(module.preprocessor, "max_question_length", None),
         "signatures": sorted(functions),
         "albert_config": backbone.config.to_dict(),
-        "tokenizer": {"do_lower_case": tokenizer.do_lower_case, "keep_accents": tokenizer.keep_accents},
+        "tokenizer": {"kind": assets.kind, **assets.settings},
     }
     with tempfile.TemporaryDirectory() as sources, \
             atomic_directory(base_dir / str(version)) as staging:
-        spiece = pathlib.Path(sources) / SPIECE_ASSET
-        spiece.write_bytes(tokenizer.proto)
+        vocab = pathlib.Path(sources) / assets.file_name
+        vocab.write_bytes(assets.data)
         meta = pathlib.Path(sources) / METADATA_ASSET
         meta.write_text(json.dumps(metadata, indent=2, sort_keys=True))
-        root.sp_model_file = tf.saved_model.Asset(str(spiece))
+        setattr(root, ASSET_ATTRIBUTES[assets.kind], tf.saved_model.Asset(str(vocab)))
         root.metadata_file = tf.saved_model.Asset(str(meta))
         tf.saved_model.save(root, str(staging), signatures=functions)
         _set_method_names(staging, module.method_names())

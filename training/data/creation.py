@@ -97,12 +97,14 @@ def check_documents(documents, path):
     """Raises a ValueError naming the problem if `documents` cannot all give SOP pairs.
 
     Every file needs at least one document, and every document at least two
-    words: segment A and segment B take one word each at the very least.
+    words: segment A and segment B take one word each at the very least. A
+    CJK character counts as a word (Chinese is written without spaces;
+    WordPiece makes each character a word of its own).
     """
     if not documents:
         raise ValueError(f"{path} holds no text: an empty corpus file")
     for index, document in enumerate(documents):
-        words = sum(len(line.split()) for line in document)
+        words = sum(len(_WORD.findall(line)) for line in document)
         if words < 2:
             raise ValueError(
                 f"{path}: document {index + 1} ({' '.join(document)[:60]!r}) has {words} word(s), "
@@ -119,6 +121,13 @@ _ABBREVIATIONS = frozenset(
     "sept oct nov dec u.s u.k e.g i.e a.m p.m".split()
 )
 _BOUNDARY = re.compile(r"[.!?][\"'\u2019\u201d)\]]*\s+")
+# Chinese sentence ends (full-width "。", "！", "？", plus closing quotes and
+# brackets): a boundary whatever follows, as Chinese puts no space after them.
+_CJK_BOUNDARY = re.compile("[\u3002\uff01\uff1f]+[\u201d\u2019\u300d\u300f\uff09]*")
+# The CJK Unified Ideographs (and extension A) and compatibility ideographs
+# most text uses; BERT's full list is albert_tf.text.wordpiece.CJK_RANGES.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
 _SENTENCE_START = re.compile(r"[\"'\u2018\u201c(\[]*[A-Z0-9]")
 
 
@@ -129,11 +138,26 @@ def split_sentences(paragraph):
     followed by whitespace and a capital letter or digit (optionally after
     an opening quote), unless the period ends a known abbreviation
     ("Mr.", "U.S.", "e.g.") or a single-letter initial ("J. Smith").
+    A Chinese sentence ends at "。", "！" or "？" (plus closing quotes or
+    brackets), whatever follows.
 
     Example:
     >>> split_sentences("Mr. Smith went to Washington. He spoke! Then? no.")
     ['Mr. Smith went to Washington.', 'He spoke!', 'Then? no.']
+    >>> split_sentences("他说：“今天下雨了。”我们没有出门！明天呢？")
+    ['他说：“今天下雨了。”', '我们没有出门！', '明天呢？']
     """
+    sentences = []
+    start = 0
+    for match in _CJK_BOUNDARY.finditer(paragraph):
+        sentences.extend(_split_latin_sentences(paragraph[start:match.end()]))
+        start = match.end()
+    sentences.extend(_split_latin_sentences(paragraph[start:]))
+    return sentences
+
+
+def _split_latin_sentences(paragraph):
+    """The ".", "!", "?" rule of `split_sentences` on a paragraph piece."""
     sentences = []
     start = 0
     for match in _BOUNDARY.finditer(paragraph):
@@ -163,23 +187,37 @@ def split_sentences(paragraph):
 class PretrainingVocab:
     """The tokenizer plus what masking needs: special ids and the start-piece table.
 
+    The kind of tokenizer follows the file (`albert_tf.text.tokenizer_from_assets`):
+    a SentencePiece model (English ALBERT) or a WordPiece `vocab.txt`
+    (Chinese ALBERT, lowercased as every Chinese release is). Whole-word
+    masking uses the tokenizer's `word_start_table()`: a word starts at a
+    SentencePiece piece with "▁" (the original `_is_start_piece` rule), or
+    at every WordPiece token but the "##" continuations, so a CJK
+    character is a word of its own and a Latin word keeps its "##" pieces.
+
     Args:
-        spm_model: path (or `resource:` name) of the SentencePiece model;
-            defaults to the shipped ALBERT 30k model.
+        spm_model: path (or `resource:` name) of the SentencePiece model
+            (`*.model`) or WordPiece vocabulary (`*.txt`); defaults to the
+            shipped ALBERT 30k model.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: a file that is neither `*.model` nor `*.txt`.
+
+    Example:
+    >>> vocab = PretrainingVocab("resource:bert-chinese-vocab.txt")
+    >>> ids = vocab.encode(["ALBERT很好用"])[0]
+    >>> [str(p.decode()) for p in vocab.tokenizer.id_to_piece(ids).numpy()], vocab.start_pieces[ids].tolist()
+    (['al', '##bert', '很', '好', '用'], [True, False, True, True, True])
     """
 
     def __init__(self, spm_model=None):
-        import sentencepiece
-
-        from albert_tf.text import AlbertTokenizer
-        from albert_tf.text.masking import start_piece_table
+        from albert_tf.text import tokenizer_from_assets
 
         self.spm_model = resolve_path(spm_model or f"{RESOURCE_PREFIX}albert-30k-clean.model")
-        proto = pathlib.Path(self.spm_model).read_bytes()
-        self.tokenizer = AlbertTokenizer(proto)
-        sp = sentencepiece.SentencePieceProcessor(model_proto=proto)
-        self.vocab_size = sp.get_piece_size()
-        self.start_pieces = start_piece_table([sp.id_to_piece(i) for i in range(self.vocab_size)])
+        self.tokenizer = tokenizer_from_assets(self.spm_model)
+        self.vocab_size = self.tokenizer.vocab_size
+        self.start_pieces = self.tokenizer.word_start_table()
         self.pad_id = int(self.tokenizer.pad_id)
         self.cls_id = int(self.tokenizer.cls_id)
         self.sep_id = int(self.tokenizer.sep_id)

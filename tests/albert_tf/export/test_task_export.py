@@ -304,7 +304,7 @@ def test_metadata_records_task_labels_and_tokenizer(exported):
         metadata = json.loads((directory / "assets" / "albert_export.json").read_text())
         assert metadata["task"] == name  # the registry's vocabulary
         assert metadata["labels"] == labels.get(name)
-        assert metadata["tokenizer"] == {"do_lower_case": True, "keep_accents": False}
+        assert metadata["tokenizer"] == {"kind": "sentencepiece", "do_lower_case": True, "keep_accents": False}
         assert metadata["seq_length"] == SEQ_LENGTH
         graph = saved_model_pb2.SavedModel.FromString((directory / "saved_model.pb").read_bytes()).meta_graphs[0]
         assert metadata["signatures"] == sorted(k for k in graph.signature_def if not k.startswith("__"))
@@ -315,7 +315,7 @@ def test_cased_tokenizer_settings_are_recorded(tmp_path):
     cased = albert_text.AlbertTokenizer(do_lower_case=False, keep_accents=True)
     directory = export_saved_model(model, cased, tmp_path, seq_length=16)
     metadata = json.loads((directory / "assets" / "albert_export.json").read_text())
-    assert metadata["tokenizer"] == {"do_lower_case": False, "keep_accents": True}
+    assert metadata["tokenizer"] == {"kind": "sentencepiece", "do_lower_case": False, "keep_accents": True}
     served = tf.saved_model.load(str(directory)).signatures["serving_default"]
     texts = tf.constant(["Zoë Smith"])
     expected = model(albert_text.AlbertPreprocessor(cased, 16, dynamic_padding=True)(texts))
