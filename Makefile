@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
+# pytest workers for `make test` (0 = one process); files are the unit of work.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test bench clean
 
@@ -26,7 +28,7 @@ demo: $(BIN)/.runtime
 
 # pytest exits 5 when it collects nothing; that is not a failure of the code.
 test: $(BIN)/.dev
-	$(BIN)/python -m pytest $(ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; rc=0; fi; exit $$rc
 
 bench: $(BIN)/.dev
 	$(BIN)/python -m bench.run $(ARGS)
