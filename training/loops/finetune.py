@@ -247,6 +247,7 @@ def run_finetuning(config):
         history = model.fit(
             train_ds, epochs=train.epochs, steps_per_epoch=steps_per_epoch,
             callbacks=callbacks, verbose=verbose,
+            shuffle=False,  # the tf.data pipeline shuffles; Keras only warns that it cannot
         ).history
         model.set_weights(dev_callback.best_weights)
 

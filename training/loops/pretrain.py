@@ -256,6 +256,7 @@ def run_pretraining(config):
             steps_per_epoch=train.log_every * accumulation,
             callbacks=callbacks,
             verbose=train.verbose if chief else 0,
+            shuffle=False,  # the tf.data pipeline shuffles; Keras only warns that it cannot
         )
     train_seconds = time.perf_counter() - start
     if scratch_dir:
