@@ -7,6 +7,8 @@
 - `MetricsLogger`: at each epoch end writes the logs as TensorBoard
   scalars and as one JSON line (metrics.jsonl), both keyed by the global
   optimizer step, so curves continue across resumed runs.
+- `TimeEstimate`: early in `fit` (after the epoch that compiles), prints
+  how long the rest will take.
 - `DevEvaluation`: scores the dev set with the task's full metric after
   each epoch (e.g. SQuAD F1, not a batch average) and keeps the best model
   directory on disk, for early stopping and model selection.
@@ -17,6 +19,7 @@ of k steps, and Keras' epoch-end logs are averages over that interval.
 
 import json
 import pathlib
+import time
 
 import keras
 
@@ -136,6 +139,51 @@ def read_metrics(path):
                 record = json.loads(line)
                 by_step[record["step"]] = record
     return [by_step[s] for s in sorted(by_step)]
+
+
+class TimeEstimate(keras.callbacks.Callback):
+    """Prints once, early in `fit`, how long the rest of it will take.
+
+    The first epoch compiles a graph for each batch shape it meets (each
+    length bucket, each padded length), so its step time says little; the
+    estimate times the steps of the second epoch (of the first when there
+    are only two) and multiplies by the steps left. One epoch: no line.
+
+    Args:
+        label: what is estimated, e.g. "pretraining".
+        print_fn: where the line goes.
+
+    Example:
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> lines = []
+    >>> _ = model.fit(np.ones((40, 2)), np.ones((40, 1)), batch_size=4, epochs=3, verbose=0,
+    ...               callbacks=[TimeEstimate("training", lines.append)])
+    >>> len(lines), lines[0].startswith("training: about "), lines[0].endswith("a step over 10 more steps)")
+    (1, True, True)
+    """
+
+    def __init__(self, label, print_fn=print):
+        super().__init__()
+        self.label = label
+        self.print_fn = print_fn
+        self._begin = self._end = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._begin = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        # The epoch's last step, not on_epoch_end: validation runs in between.
+        self._end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        steps, epochs = self.params.get("steps"), self.params.get("epochs")
+        if not steps or epochs is None or epoch != (1 if epochs >= 3 else 0) or epoch + 1 >= epochs:
+            return
+        per_step = (self._end - self._begin) / steps
+        left = steps * (epochs - epoch - 1)
+        self.print_fn(f"{self.label}: about {per_step * left / 60:.1f} min to go "
+                      f"({per_step * 1000:.0f} ms a step over {left:,} more steps)")
 
 
 class DevEvaluation(keras.callbacks.Callback):

@@ -191,7 +191,7 @@ def run_finetuning(config):
     import keras
 
     from training import distribute
-    from training.callbacks import DevEvaluation
+    from training.callbacks import DevEvaluation, TimeEstimate
     from training.plots import plot_confusion_matrix, plot_history
 
     config = resolve_config(config)
@@ -239,7 +239,7 @@ def run_finetuning(config):
         dev_callback = DevEvaluation(
             task, dev_data, monitor, mode, train.eval_batch_size, best_dir, tokenizer, task_info, verbose
         )
-        callbacks = [dev_callback]
+        callbacks = [dev_callback] + ([TimeEstimate("fine-tuning")] if verbose else [])
         if train.early_stopping_patience:
             callbacks.append(keras.callbacks.EarlyStopping(
                 monitor=f"dev_{monitor}", mode=mode, patience=train.early_stopping_patience

@@ -192,7 +192,13 @@ def run_pretraining(config):
     import tensorflow as tf
 
     from albert_tf import saving
-    from training.callbacks import CheckpointEveryNSteps, MetricsLogger, optimizer_step, read_metrics
+    from training.callbacks import (
+        CheckpointEveryNSteps,
+        MetricsLogger,
+        TimeEstimate,
+        optimizer_step,
+        read_metrics,
+    )
     from training.plots import save_curves
     from training.tasks.pretraining import unigram_baseline
     from training.distribute import get_strategy, is_chief, shard_for_workers, xla_can_compile_step
@@ -247,6 +253,8 @@ def run_pretraining(config):
     callbacks = [CheckpointEveryNSteps(manager, optimizer, train.checkpoint_every)]
     if chief:
         callbacks.append(MetricsLogger(output_dir / "logs", optimizer, rename=RENAME))
+        if train.verbose:
+            callbacks.append(TimeEstimate("pretraining"))
     start = time.perf_counter()
     if resumed_from < train.steps:
         model.fit(
