@@ -18,7 +18,6 @@ from tensorflow_serving.apis import (
     model_management_pb2,
     model_service_pb2_grpc,
     predict_pb2,
-    prediction_service_pb2_grpc,
     regression_pb2,
 )
 
@@ -49,15 +48,6 @@ def server(request, tmp_path_factory, text_model_base):
     process = _start(request.param, tmp_path_factory, text_model_base)
     yield process
     process.stop()
-
-
-@pytest.fixture(scope="module")
-def stubs(server):
-    channel = grpc.insecure_channel(server.grpc_target, options=[
-        ("grpc.max_send_message_length", 64 * 1024 * 1024)])
-    yield (prediction_service_pb2_grpc.PredictionServiceStub(channel),
-           model_service_pb2_grpc.ModelServiceStub(channel))
-    channel.close()
 
 
 @pytest.fixture(scope="module")

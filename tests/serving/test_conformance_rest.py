@@ -15,17 +15,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.helpers.serving import SERVER_KINDS, ServerProcess, http_call
+from tests.helpers.serving import http_call
 
 TEXTS = ["a good movie", "bad"]
-
-
-@pytest.fixture(scope="module", params=SERVER_KINDS)
-def server(request, text_model_base):
-    process = ServerProcess(request.param, ["--model_name=albert", f"--model_base_path={text_model_base}"],
-                            "albert", base_path=text_model_base)
-    yield process
-    process.stop()
 
 
 @pytest.fixture(scope="module")

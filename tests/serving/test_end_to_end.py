@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from serving.client import AlbertClient, AsyncAlbertClient, RestClient
-from tests.helpers.serving import LABELS, REPO, SERVER_KINDS, ServerProcess
+from tests.helpers.serving import LABELS, REPO
 
 TEXTS = [
     "A gripping, beautifully shot film.",
@@ -25,14 +25,6 @@ TEXTS = [
     "The plot of 1,000 twists never lands, but the cast is superb!",
     "Ünïcödé text with accents",
 ]
-
-
-@pytest.fixture(scope="module", params=SERVER_KINDS)
-def server(request, text_model_base):
-    process = ServerProcess(request.param, ["--model_name=albert", f"--model_base_path={text_model_base}"],
-                            "albert", base_path=text_model_base)
-    yield process
-    process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,6 @@ from tensorflow_serving.apis import (
     get_model_metadata_pb2,
     get_model_status_pb2,
     predict_pb2,
-    prediction_service_pb2_grpc,
-    model_service_pb2_grpc,
 )
 
 from serving import client as serving_client
@@ -40,15 +38,6 @@ def server(request, text_model_base):
     process = ServerProcess(request.param, args, "albert", base_path=text_model_base)
     yield process
     process.stop()
-
-
-@pytest.fixture(scope="module")
-def stubs(server):
-    channel = grpc.insecure_channel(server.grpc_target, options=[
-        ("grpc.max_send_message_length", 64 * 1024 * 1024)])
-    yield (prediction_service_pb2_grpc.PredictionServiceStub(channel),
-           model_service_pb2_grpc.ModelServiceStub(channel))
-    channel.close()
 
 
 def _predict(model="albert", signature="", inputs=None, version=None, label=None, spec=True):
