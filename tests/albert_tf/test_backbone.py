@@ -58,16 +58,20 @@ def test_groups_hold_the_only_transformer_weights():
     assert deeper.count_params() == backbone.count_params()
 
 
-def test_group_rule_runs_groups_in_original_order():
-    # With 2 groups of 1 layer and 4 applications, layers 0,1 use group 0 and
-    # 2,3 group 1: scaling group 1's FFN output changes only the last two.
-    config = PRESETS["albert_tiny"].replace(num_hidden_groups=2)
+def _scale_group_1(config):
+    """(backbone, batch, encoder outputs before, after) scaling group 1's FFN output by 3."""
     backbone = AlbertBackbone(config)
     batch = random_batch(config)
     before = backbone(batch)["encoder_outputs"]
     group_1 = backbone.groups[1][0]
     group_1.ffn_output.kernel.assign(group_1.ffn_output.kernel * 3.0)
-    after = backbone(batch)["encoder_outputs"]
+    return backbone, batch, before, backbone(batch)["encoder_outputs"]
+
+
+def test_group_rule_runs_groups_in_original_order():
+    # With 2 groups of 1 layer and 4 applications, layers 0,1 use group 0 and
+    # 2,3 group 1: scaling group 1's FFN output changes only the last two.
+    _, _, before, after = _scale_group_1(PRESETS["albert_tiny"].replace(num_hidden_groups=2))
     for layer in (0, 1):
         np.testing.assert_array_equal(before[layer], after[layer])
     for layer in (2, 3):
@@ -106,12 +110,7 @@ def test_dict_config_is_accepted():
 def test_groups_that_do_not_divide_the_layers(tmp_path):
     # The original accepts 5 layers in 2 groups: layers 0-2 use group 0, 3-4 group 1.
     config = PRESETS["albert_tiny"].replace(num_hidden_layers=5, num_hidden_groups=2)
-    backbone = AlbertBackbone(config)
-    batch = random_batch(config)
-    before = backbone(batch)["encoder_outputs"]
-    group_1 = backbone.groups[1][0]
-    group_1.ffn_output.kernel.assign(group_1.ffn_output.kernel * 3.0)
-    after = backbone(batch)["encoder_outputs"]
+    backbone, batch, before, after = _scale_group_1(config)
     for layer in (0, 1, 2):
         np.testing.assert_array_equal(before[layer], after[layer])
     for layer in (3, 4):
