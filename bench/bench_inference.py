@@ -46,6 +46,7 @@ quiet_tensorflow()
 
 from bench.shapes import (  # noqa: E402
     PRESET_OF_SIZE,
+    albert_transformers_tokenizer,
     config_of,
     cpu_flags,
     encoder_flops,
@@ -111,11 +112,11 @@ def _keras_hub(config, sequence_length):
     return lambda texts, batch_size: classifier.predict(texts, batch_size=batch_size, verbose=0)
 
 
-def _transformers(config, workdir, threads=None):
+def _transformers(config, threads=None):
     import torch
     import transformers
 
-    tokenizer = _hf_tokenizer(workdir, threads)
+    tokenizer = albert_transformers_tokenizer()
     model = transformers.AlbertForSequenceClassification(transformers_config(config, num_labels=2)).eval()
 
     def predict(batch):
@@ -134,19 +135,6 @@ def _transformers(config, workdir, threads=None):
     return predict_all
 
 
-def _hf_tokenizer(workdir, name):
-    import shutil
-
-    import transformers
-
-    from albert_tf import resources
-
-    vocab_dir = pathlib.Path(workdir) / f"hf_tokenizer_{name}"
-    vocab_dir.mkdir()
-    shutil.copy(resources.path("albert-30k-clean.model"), vocab_dir / "spiece.model")
-    return transformers.AlbertTokenizer.from_pretrained(str(vocab_dir))
-
-
 def _onnx_runtime(config, workdir, texts):
     """(predict_all, max |logits - PyTorch logits| on a padded batch of `texts`)."""
     import numpy as np
@@ -154,7 +142,7 @@ def _onnx_runtime(config, workdir, texts):
     import torch
     import transformers
 
-    tokenizer = _hf_tokenizer(workdir, "onnx")
+    tokenizer = albert_transformers_tokenizer()
     model = transformers.AlbertForSequenceClassification(transformers_config(config, num_labels=2)).eval()
     names = ["input_ids", "attention_mask", "token_type_ids"]
     encode = functools.partial(tokenizer, padding=True, truncation=True, max_length=512,
@@ -215,10 +203,10 @@ def run(quick=False, size=None):
             OURS: (_albert_tf(config, workdir), None),
             "keras-hub default (seq 512)": (_keras_hub(config, 512), 512),
             "keras-hub tuned (seq 128)": (_keras_hub(config, 128), 128),
-            "transformers torch (pad longest)": (_transformers(config, workdir), None),
+            "transformers torch (pad longest)": (_transformers(config), None),
             # OpenMP barriers suffer on a busy machine; one thread can be faster:
             # the ratio uses the better of the two torch settings.
-            "transformers torch, 1 thread": (_transformers(config, workdir, threads=1), None),
+            "transformers torch, 1 thread": (_transformers(config, threads=1), None),
             ONNX: (onnx_predict, None),
         }
         for batch_size, count in counts.items():

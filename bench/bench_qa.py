@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import pathlib
-import shutil
 import tempfile
 import time
 
@@ -45,7 +44,13 @@ quiet_tensorflow()
 
 import numpy as np  # noqa: E402
 
-from bench.shapes import PRESET_OF_SIZE, config_of, cpu_flags, transformers_config  # noqa: E402
+from bench.shapes import (  # noqa: E402
+    PRESET_OF_SIZE,
+    albert_transformers_tokenizer,
+    config_of,
+    cpu_flags,
+    transformers_config,
+)
 
 SEQ_LENGTH, DOC_STRIDE, MAX_ANSWER_LENGTH = 384, 128, 30
 def _questions(count):
@@ -100,16 +105,11 @@ def _best_window_span(start_logits, end_logits, is_context):
     return scores.flat[best], best // length, best % length
 
 
-def _transformers(config, workdir, threads):
+def _transformers(config, threads):
     import torch
     import transformers
 
-    from albert_tf import resources
-
-    vocab_dir = pathlib.Path(workdir) / f"hf_tokenizer_{threads}"
-    vocab_dir.mkdir()
-    shutil.copy(resources.path("albert-30k-clean.model"), vocab_dir / "spiece.model")
-    tokenizer = transformers.AlbertTokenizer.from_pretrained(str(vocab_dir))
+    tokenizer = albert_transformers_tokenizer()
     model = transformers.AlbertForQuestionAnswering(transformers_config(config)).eval()
 
     def windows(question, context):
@@ -175,7 +175,7 @@ def run(quick=False, size=None):
         systems = {"albert_tf SavedModel": albert_tf}
         window_counts = {"albert_tf": albert_tf_windows(questions, contexts)}
         for threads in (1, 2):
-            answer_batch, transformers_windows = _transformers(config, workdir, threads)
+            answer_batch, transformers_windows = _transformers(config, threads)
             systems[f"transformers torch, {threads} thread{'s' * (threads > 1)}"] = answer_batch
         window_counts["transformers"] = transformers_windows(questions, contexts)
         for batch_size, count in counts.items():

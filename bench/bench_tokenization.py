@@ -20,12 +20,15 @@ figures for bench/run.py.
 """
 
 import os
-import shutil
-import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+from albert_tf.cli import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()
+
+from bench.shapes import transformers_tokenizer  # noqa: E402
 
 BATCH = 256
 
@@ -70,12 +73,7 @@ def _wordpiece_results(quick, repeats, notes):
     try:
         from transformers import BertTokenizer
 
-        directory = tempfile.mkdtemp()
-        try:
-            shutil.copy(vocab, os.path.join(directory, "vocab.txt"))
-            hf = BertTokenizer.from_pretrained(directory)
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
+        hf = transformers_tokenizer(BertTokenizer, vocab, "vocab.txt")
         results["transformers BertTokenizer (Rust fast)"] = _throughput(
             lambda b: hf(b, add_special_tokens=False)["input_ids"], batches, repeats
         )
@@ -126,12 +124,7 @@ def run(quick=False):
     try:
         from transformers import AlbertTokenizer as HFAlbertTokenizer
 
-        directory = tempfile.mkdtemp()
-        try:
-            shutil.copy(model, os.path.join(directory, "spiece.model"))
-            hf = HFAlbertTokenizer.from_pretrained(directory)
-        finally:
-            shutil.rmtree(directory, ignore_errors=True)
+        hf = transformers_tokenizer(HFAlbertTokenizer, model, "spiece.model")
         results["transformers (Rust fast)"] = _throughput(
             lambda b: hf(b, add_special_tokens=False)["input_ids"], batches, repeats
         )

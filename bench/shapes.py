@@ -3,6 +3,9 @@ place), the FLOP counts that turn a throughput into a share of the machine,
 and the CPU flags every report prints (ratios differ between AVX2, AVX-512
 and AMX machines)."""
 
+import os
+import shutil
+import tempfile
 import time
 
 from albert_tf.config import AlbertConfig
@@ -80,3 +83,24 @@ def matmul_flops_per_second(n=2048, repeats=10):
         result.numpy()
         best = max(best, 2 * n ** 3 * repeats / (time.perf_counter() - start))
     return best
+
+
+def transformers_tokenizer(tokenizer_class, vocabulary, file_name):
+    """A transformers tokenizer read from one vocabulary file.
+
+    `from_pretrained` wants a directory: the file is copied into a temporary
+    one under the name the class expects ("spiece.model", "vocab.txt").
+    """
+    with tempfile.TemporaryDirectory() as directory:
+        shutil.copy(vocabulary, os.path.join(directory, file_name))
+        return tokenizer_class.from_pretrained(directory)
+
+
+def albert_transformers_tokenizer():
+    """transformers' (fast) `AlbertTokenizer` on the shipped albert-30k-clean.model."""
+    import transformers
+
+    from albert_tf import resources
+
+    return transformers_tokenizer(transformers.AlbertTokenizer, resources.path("albert-30k-clean.model"),
+                                  "spiece.model")
